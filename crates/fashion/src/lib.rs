@@ -1,0 +1,1 @@
+//! fashion: the IDX file format, the Fashion-MNIST and MNIST datasets, batching and downloads.

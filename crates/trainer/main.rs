@@ -1,0 +1,61 @@
+//! `trainer`: train a small MLP on Fashion-MNIST and study learning-rate schedules.
+//!
+//! Each subcommand lives in its own file; this one only parses the command line and reports
+//! errors. `trainer` with no subcommand means `trainer train`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod bench_cmd;
+mod data_cmd;
+mod schedule_cmd;
+mod train_cmd;
+
+#[derive(Parser)]
+#[command(
+    name = "trainer",
+    version,
+    about = "Train a 784-100-10 MLP on Fashion-MNIST and study learning-rate schedules",
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  trainer                      train the default job (StepLR, 5 epochs)\n  trainer train --scheduler plateau\n  trainer data verify\n  trainer schedule --config examples/step.toml --steps 20"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// With no subcommand, these are the flags of `trainer train`.
+    #[command(flatten)]
+    train: train_cmd::TrainArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train the MLP (the default when no subcommand is given).
+    Train(train_cmd::TrainArgs),
+    /// Inspect, verify and fetch the IDX data files.
+    #[command(subcommand)]
+    Data(data_cmd::DataCommand),
+    /// Print (and optionally plot) the lr and momentum a scheduler config produces, without training.
+    Schedule(schedule_cmd::ScheduleArgs),
+    /// Measure the GEMM and the training step.
+    #[command(subcommand)]
+    Bench(bench_cmd::BenchCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => train_cmd::run(cli.train),
+        Some(Command::Train(args)) => train_cmd::run(args),
+        Some(Command::Data(cmd)) => data_cmd::run(cmd),
+        Some(Command::Schedule(args)) => schedule_cmd::run(args),
+        Some(Command::Bench(cmd)) => bench_cmd::run(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
