@@ -1,0 +1,228 @@
+//! The Fashion-MNIST (or MNIST) dataset in memory: u8 images `N x rows x cols` plus u8 labels.
+
+use std::path::{Path, PathBuf};
+
+use crate::idx::{self, ElementType, IdxArray, IdxData};
+use crate::Error;
+
+/// Number of classes in Fashion-MNIST (and MNIST).
+pub const NUM_CLASSES: usize = 10;
+
+/// Fashion-MNIST's class names, indexed by label (from Zalando's README).
+pub const CLASS_NAMES: [&str; NUM_CLASSES] = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+];
+
+/// Which half of the dataset: the 60000 training or the 10000 test examples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Split {
+    /// `train-*` files.
+    Train,
+    /// `t10k-*` files.
+    Test,
+}
+
+impl Split {
+    /// Base name of the images file, without `.gz`: `train-images-idx3-ubyte` or `t10k-images-idx3-ubyte`.
+    pub fn images_name(self) -> &'static str {
+        match self {
+            Split::Train => "train-images-idx3-ubyte",
+            Split::Test => "t10k-images-idx3-ubyte",
+        }
+    }
+
+    /// Base name of the labels file, without `.gz`: `train-labels-idx1-ubyte` or `t10k-labels-idx1-ubyte`.
+    pub fn labels_name(self) -> &'static str {
+        match self {
+            Split::Train => "train-labels-idx1-ubyte",
+            Split::Test => "t10k-labels-idx1-ubyte",
+        }
+    }
+}
+
+/// The path of `name` in `dir`: `name.gz` if it exists, else `name`, else [`Error::MissingFile`].
+pub fn resolve_file(dir: &Path, name: &str) -> Result<PathBuf, Error> {
+    let gz = dir.join(format!("{name}.gz"));
+    if gz.is_file() {
+        return Ok(gz);
+    }
+    let plain = dir.join(name);
+    if plain.is_file() {
+        return Ok(plain);
+    }
+    Err(Error::MissingFile {
+        dir: dir.to_path_buf(),
+        name: name.to_string(),
+    })
+}
+
+/// One split of the dataset: images as u8, row-major, `len() * rows * cols` bytes, and labels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dataset {
+    /// All images, one after another, each `rows * cols` bytes, row-major.
+    pub images: Vec<u8>,
+    /// One label per image, each `< NUM_CLASSES`.
+    pub labels: Vec<u8>,
+    /// Image height (28).
+    pub rows: usize,
+    /// Image width (28).
+    pub cols: usize,
+}
+
+impl Dataset {
+    /// Load one split from `dir`, which holds `{train,t10k}-{images-idx3,labels-idx1}-ubyte`
+    /// (each either gzipped with a `.gz` suffix or plain). Checks the headers, that images
+    /// and labels agree in number, and that every label is a class index.
+    pub fn load(dir: &Path, split: Split) -> Result<Dataset, Error> {
+        let images_file = resolve_file(dir, split.images_name())?;
+        let labels_file = resolve_file(dir, split.labels_name())?;
+        Dataset::load_files(&images_file, &labels_file)
+    }
+
+    /// Load from an explicit images file and labels file (plain or gzipped).
+    pub fn load_files(images_file: &Path, labels_file: &Path) -> Result<Dataset, Error> {
+        // The labels file is tiny; read it first so a mismatch is found before inflating 47 MB.
+        let labels = idx::read_file(labels_file)?;
+        let labels = check_labels(labels, labels_file)?;
+        let images = idx::read_file(images_file)?;
+        Dataset::from_parts(images, images_file, labels, labels_file)
+    }
+
+    /// Build a dataset from parsed IDX arrays (images `[N, rows, cols]` u8, labels `[N]` u8);
+    /// the paths only name the files in errors.
+    pub fn from_arrays(
+        images: IdxArray,
+        images_file: &Path,
+        labels: IdxArray,
+        labels_file: &Path,
+    ) -> Result<Dataset, Error> {
+        let labels = check_labels(labels, labels_file)?;
+        Dataset::from_parts(images, images_file, labels, labels_file)
+    }
+
+    fn from_parts(
+        images: IdxArray,
+        images_file: &Path,
+        labels: Vec<u8>,
+        labels_file: &Path,
+    ) -> Result<Dataset, Error> {
+        let (dims, data) = match images.data {
+            IdxData::U8(data) if images.dims.len() == 3 => (images.dims, data),
+            IdxData::U8(_) => {
+                return Err(Error::WrongShape {
+                    file: images_file.to_path_buf(),
+                    expected: "3 dimensions [images, rows, cols]".to_string(),
+                    dims: images.dims,
+                })
+            }
+            other => {
+                return Err(Error::WrongElementType {
+                    file: images_file.to_path_buf(),
+                    expected: ElementType::U8.name(),
+                    found: other.element_type().name(),
+                })
+            }
+        };
+        if dims[0] != labels.len() {
+            return Err(Error::CountMismatch {
+                images_file: images_file.to_path_buf(),
+                images: dims[0],
+                labels_file: labels_file.to_path_buf(),
+                labels: labels.len(),
+            });
+        }
+        Ok(Dataset {
+            images: data,
+            labels,
+            rows: dims[1],
+            cols: dims[2],
+        })
+    }
+
+    /// Number of examples.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// True if there are no examples.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Bytes (pixels) per image: `rows * cols` (784).
+    pub fn pixels_per_image(&self) -> usize {
+        self.rows * self.cols
+    }
+
+    /// The pixels of image `i`, row-major. Panics if `i >= len()`.
+    pub fn image(&self, i: usize) -> &[u8] {
+        let p = self.pixels_per_image();
+        &self.images[i * p..(i + 1) * p]
+    }
+
+    /// How many examples carry each label.
+    pub fn class_counts(&self) -> [usize; NUM_CLASSES] {
+        let mut counts = [0; NUM_CLASSES];
+        for &l in &self.labels {
+            counts[usize::from(l)] += 1;
+        }
+        counts
+    }
+
+    /// Copy the images and labels at `indices` into the (reused, resized) buffers: no
+    /// allocation once they have grown to the largest batch. Afterwards `images` holds
+    /// `indices.len() * pixels_per_image()` bytes and `labels` `indices.len()` labels, in the
+    /// order of `indices`. Panics if an index is `>= len()`.
+    pub fn gather(&self, indices: &[usize], images: &mut Vec<u8>, labels: &mut Vec<u8>) {
+        let p = self.pixels_per_image();
+        images.resize(indices.len() * p, 0);
+        labels.resize(indices.len(), 0);
+        for ((&i, dst), label) in indices
+            .iter()
+            .zip(images.chunks_exact_mut(p))
+            .zip(labels.iter_mut())
+        {
+            dst.copy_from_slice(self.image(i));
+            *label = self.labels[i];
+        }
+    }
+}
+
+/// Check that a labels array is `[N]` u8 with every label `< NUM_CLASSES`; return the labels.
+fn check_labels(labels: IdxArray, file: &Path) -> Result<Vec<u8>, Error> {
+    let data = match labels.data {
+        IdxData::U8(data) if labels.dims.len() == 1 => data,
+        IdxData::U8(_) => {
+            return Err(Error::WrongShape {
+                file: file.to_path_buf(),
+                expected: "1 dimension [labels]".to_string(),
+                dims: labels.dims,
+            })
+        }
+        other => {
+            return Err(Error::WrongElementType {
+                file: file.to_path_buf(),
+                expected: ElementType::U8.name(),
+                found: other.element_type().name(),
+            })
+        }
+    };
+    if let Some(index) = data.iter().position(|&l| usize::from(l) >= NUM_CLASSES) {
+        return Err(Error::LabelOutOfRange {
+            file: file.to_path_buf(),
+            index,
+            label: data[index],
+            classes: NUM_CLASSES,
+        });
+    }
+    Ok(data)
+}

@@ -1,0 +1,486 @@
+//! The IDX file format (LeCun's MNIST format), every element type, plain or gzip-wrapped.
+//!
+//! ```text
+//! offset  size      content
+//! 0       2         0x00 0x00                      (magic, part 1)
+//! 2       1         element type: 0x08 u8, 0x09 i8, 0x0B i16, 0x0C i32, 0x0D f32, 0x0E f64
+//! 3       1         ndim, the number of dimensions
+//! 4       4 * ndim  each dimension as a big-endian u32, outermost first
+//! 4+4*ndim  prod(dims) * size_of(type)  the elements, big-endian, row-major (last index fastest)
+//! ```
+//!
+//! The functions here are pure functions over bytes (only [`read_file`] and [`read_raw_file`]
+//! touch the disk), so tests can hand-build files in memory. Untrusted input is handled
+//! defensively: the header is validated completely (type, `1 <= ndim <= MAX_DIMS`, no zero
+//! dimension, no overflowing product) before anything is allocated from it, and the amount
+//! allocated is never more than the input justifies: for a plain file, the bytes present; for a
+//! gzip file, `min(payload the header claims, compressed length * MAX_DEFLATE_RATIO)`, the most
+//! that deflate can possibly expand to. Beyond that, buffers grow only as decompressed bytes
+//! actually arrive. A gzip stream is detected by its magic `1f 8b` (IDX files start `00 00`).
+
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+
+use crate::Error;
+
+/// The most dimensions accepted. The format allows 255; real files have 1 to 4.
+pub const MAX_DIMS: usize = 16;
+
+/// The first two bytes of every gzip stream.
+pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Deflate cannot expand its input by more than about 1032:1 (a 258-byte match per ~2 bits),
+/// so a compressed stream of `n` bytes justifies at most `n * MAX_DEFLATE_RATIO` output bytes.
+pub const MAX_DEFLATE_RATIO: usize = 1032;
+
+/// The element type named by the third byte of the magic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ElementType {
+    /// 0x08: unsigned byte.
+    U8,
+    /// 0x09: signed byte.
+    I8,
+    /// 0x0B: big-endian i16.
+    I16,
+    /// 0x0C: big-endian i32.
+    I32,
+    /// 0x0D: big-endian IEEE f32.
+    F32,
+    /// 0x0E: big-endian IEEE f64.
+    F64,
+}
+
+impl ElementType {
+    /// The type for a type byte, or `None` if the byte names no IDX type.
+    pub fn from_code(code: u8) -> Option<ElementType> {
+        match code {
+            0x08 => Some(ElementType::U8),
+            0x09 => Some(ElementType::I8),
+            0x0B => Some(ElementType::I16),
+            0x0C => Some(ElementType::I32),
+            0x0D => Some(ElementType::F32),
+            0x0E => Some(ElementType::F64),
+            _ => None,
+        }
+    }
+
+    /// The type byte written in the magic.
+    pub fn code(self) -> u8 {
+        match self {
+            ElementType::U8 => 0x08,
+            ElementType::I8 => 0x09,
+            ElementType::I16 => 0x0B,
+            ElementType::I32 => 0x0C,
+            ElementType::F32 => 0x0D,
+            ElementType::F64 => 0x0E,
+        }
+    }
+
+    /// Bytes per element.
+    pub fn size(self) -> usize {
+        match self {
+            ElementType::U8 | ElementType::I8 => 1,
+            ElementType::I16 => 2,
+            ElementType::I32 | ElementType::F32 => 4,
+            ElementType::F64 => 8,
+        }
+    }
+
+    /// The Rust name of the element type (`"u8"`, `"f32"`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            ElementType::U8 => "u8",
+            ElementType::I8 => "i8",
+            ElementType::I16 => "i16",
+            ElementType::I32 => "i32",
+            ElementType::F32 => "f32",
+            ElementType::F64 => "f64",
+        }
+    }
+}
+
+/// A validated IDX header: the element type and the dimensions, outermost first.
+///
+/// A `Header` returned by [`parse_header`] always has `1..=MAX_DIMS` dimensions, none zero,
+/// each at most `u32::MAX`, and a payload size that fits in `isize::MAX` bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// The element type.
+    pub element_type: ElementType,
+    /// The dimensions, outermost first.
+    pub dims: Vec<usize>,
+}
+
+impl Header {
+    /// Bytes the header occupies: 4 + 4 * ndim.
+    pub fn header_len(&self) -> usize {
+        4 + 4 * self.dims.len()
+    }
+
+    /// Number of elements: the product of the dimensions.
+    pub fn element_count(&self) -> usize {
+        self.dims.iter().product()
+    }
+
+    /// Bytes of payload: element count * element size.
+    pub fn payload_len(&self) -> usize {
+        self.element_count() * self.element_type.size()
+    }
+}
+
+/// The elements of an IDX array, in the element type of the file.
+#[derive(Clone, Debug, PartialEq)]
+pub enum IdxData {
+    /// 0x08 elements.
+    U8(Vec<u8>),
+    /// 0x09 elements.
+    I8(Vec<i8>),
+    /// 0x0B elements.
+    I16(Vec<i16>),
+    /// 0x0C elements.
+    I32(Vec<i32>),
+    /// 0x0D elements.
+    F32(Vec<f32>),
+    /// 0x0E elements.
+    F64(Vec<f64>),
+}
+
+impl IdxData {
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        match self {
+            IdxData::U8(v) => v.len(),
+            IdxData::I8(v) => v.len(),
+            IdxData::I16(v) => v.len(),
+            IdxData::I32(v) => v.len(),
+            IdxData::F32(v) => v.len(),
+            IdxData::F64(v) => v.len(),
+        }
+    }
+
+    /// True when there are no elements (never the case for a parsed file).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The element type of these elements.
+    pub fn element_type(&self) -> ElementType {
+        match self {
+            IdxData::U8(_) => ElementType::U8,
+            IdxData::I8(_) => ElementType::I8,
+            IdxData::I16(_) => ElementType::I16,
+            IdxData::I32(_) => ElementType::I32,
+            IdxData::F32(_) => ElementType::F32,
+            IdxData::F64(_) => ElementType::F64,
+        }
+    }
+}
+
+/// A whole IDX file: its dimensions and its elements (row-major).
+#[derive(Clone, Debug, PartialEq)]
+pub struct IdxArray {
+    /// The element type (always equal to `data.element_type()`).
+    pub element_type: ElementType,
+    /// The dimensions, outermost first.
+    pub dims: Vec<usize>,
+    /// The elements, row-major.
+    pub data: IdxData,
+}
+
+impl IdxArray {
+    /// An array from its dimensions and elements; `None` if the element count is not the
+    /// product of `dims` or the dims could not be written as an IDX header.
+    pub fn new(dims: Vec<usize>, data: IdxData) -> Option<IdxArray> {
+        let count = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))?;
+        let fits = !dims.is_empty()
+            && dims.len() <= MAX_DIMS
+            && dims.iter().all(|&d| d > 0 && u32::try_from(d).is_ok());
+        (fits && count == data.len()).then(|| IdxArray {
+            element_type: data.element_type(),
+            dims,
+            data,
+        })
+    }
+
+    /// The header describing this array.
+    pub fn header(&self) -> Header {
+        Header {
+            element_type: self.element_type,
+            dims: self.dims.clone(),
+        }
+    }
+}
+
+/// A decompressed IDX file kept as bytes: the validated header, the header's exact bytes and
+/// the payload bytes (big-endian elements), ready for checksumming or conversion.
+#[derive(Clone, Debug)]
+pub struct RawIdx {
+    /// The validated header.
+    pub header: Header,
+    /// The header exactly as it appears in the file (4 + 4 * ndim bytes).
+    pub header_bytes: Vec<u8>,
+    /// The payload, exactly `header.payload_len()` bytes.
+    pub payload: Vec<u8>,
+}
+
+impl RawIdx {
+    /// Convert the payload into typed elements (no copy for u8 files).
+    pub fn into_array(self) -> IdxArray {
+        let element_type = self.header.element_type;
+        let p = self.payload;
+        let data = match element_type {
+            ElementType::U8 => IdxData::U8(p),
+            ElementType::I8 => IdxData::I8(p.iter().map(|&b| b as i8).collect()),
+            ElementType::I16 => IdxData::I16(
+                p.chunks_exact(2)
+                    .map(|c| i16::from_be_bytes([c[0], c[1]]))
+                    .collect(),
+            ),
+            ElementType::I32 => IdxData::I32(
+                p.chunks_exact(4)
+                    .map(|c| i32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
+            ),
+            ElementType::F32 => IdxData::F32(
+                p.chunks_exact(4)
+                    .map(|c| f32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
+            ),
+            ElementType::F64 => IdxData::F64(
+                p.chunks_exact(8)
+                    .map(|c| f64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                    .collect(),
+            ),
+        };
+        IdxArray {
+            element_type,
+            dims: self.header.dims,
+            data,
+        }
+    }
+}
+
+/// True if `bytes` starts with the gzip magic `1f 8b`.
+pub fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.starts_with(&GZIP_MAGIC)
+}
+
+/// Parse and validate the header at the start of plain (not gzipped) IDX bytes.
+///
+/// Only the header bytes need be present; the payload is not looked at. `file` is used to
+/// name the file in errors.
+pub fn parse_header(bytes: &[u8], file: &Path) -> Result<Header, Error> {
+    let truncated = |needed: usize| Error::TruncatedHeader {
+        file: file.to_path_buf(),
+        needed,
+        found: bytes.len(),
+    };
+    let magic = bytes.get(..4).ok_or_else(|| truncated(4))?;
+    if magic[0] != 0 || magic[1] != 0 {
+        return Err(Error::BadMagic {
+            file: file.to_path_buf(),
+            found: [magic[0], magic[1]],
+        });
+    }
+    let element_type = ElementType::from_code(magic[2]).ok_or(Error::UnknownElementType {
+        file: file.to_path_buf(),
+        code: magic[2],
+    })?;
+    let ndim = usize::from(magic[3]);
+    if ndim == 0 {
+        return Err(Error::NoDimensions {
+            file: file.to_path_buf(),
+        });
+    }
+    if ndim > MAX_DIMS {
+        return Err(Error::TooManyDimensions {
+            file: file.to_path_buf(),
+            ndim,
+            max: MAX_DIMS,
+        });
+    }
+    let header_len = 4 + 4 * ndim;
+    let dim_bytes = bytes
+        .get(4..header_len)
+        .ok_or_else(|| truncated(header_len))?;
+    let dims: Vec<usize> = dim_bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
+        .collect();
+    if let Some(axis) = dims.iter().position(|&d| d == 0) {
+        return Err(Error::ZeroDimension {
+            file: file.to_path_buf(),
+            axis,
+            dims,
+        });
+    }
+    let payload = dims
+        .iter()
+        .try_fold(element_type.size(), |acc, &d| acc.checked_mul(d));
+    match payload {
+        Some(n) if n <= isize::MAX as usize => Ok(Header { element_type, dims }),
+        _ => Err(Error::SizeOverflow {
+            file: file.to_path_buf(),
+            dims,
+        }),
+    }
+}
+
+/// Split plain IDX bytes into header and payload, checking the exact length.
+pub fn parse_raw(bytes: &[u8], file: &Path) -> Result<RawIdx, Error> {
+    let header = parse_header(bytes, file)?;
+    let start = header.header_len();
+    let expected = header.payload_len();
+    let found = bytes.len() - start;
+    if found < expected {
+        return Err(Error::PayloadTooShort {
+            file: file.to_path_buf(),
+            expected,
+            found,
+        });
+    }
+    if found > expected {
+        return Err(Error::PayloadTooLong {
+            file: file.to_path_buf(),
+            expected,
+        });
+    }
+    Ok(RawIdx {
+        header_bytes: bytes[..start].to_vec(),
+        payload: bytes[start..].to_vec(),
+        header,
+    })
+}
+
+/// Parse plain (not gzipped) IDX bytes into a typed array.
+pub fn parse(bytes: &[u8], file: &Path) -> Result<IdxArray, Error> {
+    parse_raw(bytes, file).map(RawIdx::into_array)
+}
+
+/// Read from `reader` until `buf` is full or the stream ends; returns the bytes read.
+fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// Decompress gzip-wrapped IDX bytes (one or more gzip members), validating the header as
+/// soon as it has been inflated and never allocating more than the input justifies.
+pub fn decompress_raw(compressed: &[u8], file: &Path) -> Result<RawIdx, Error> {
+    let corrupt = |e: std::io::Error| Error::CorruptGzip {
+        file: file.to_path_buf(),
+        detail: e.to_string(),
+    };
+    let mut decoder = flate2::bufread::MultiGzDecoder::new(compressed);
+    let mut head = [0u8; 4 + 4 * MAX_DIMS];
+    let got = read_up_to(&mut decoder, &mut head[..4]).map_err(corrupt)?;
+    if got < 4 {
+        return Err(Error::TruncatedHeader {
+            file: file.to_path_buf(),
+            needed: 4,
+            found: got,
+        });
+    }
+    // Check the magic before inflating any further: on 4 bytes with a valid magic and
+    // 1..=MAX_DIMS dimensions, parse_header can only report the (expected) truncation.
+    match parse_header(&head[..4], file) {
+        Ok(_) | Err(Error::TruncatedHeader { .. }) => {}
+        Err(e) => return Err(e),
+    }
+    let ndim = usize::from(head[3]);
+    let more = read_up_to(&mut decoder, &mut head[4..4 + 4 * ndim]).map_err(corrupt)?;
+    let header = parse_header(&head[..4 + more], file)?;
+    let expected = header.payload_len();
+    let justified = compressed.len().saturating_mul(MAX_DEFLATE_RATIO);
+    let mut payload = Vec::with_capacity(expected.min(justified));
+    decoder
+        .by_ref()
+        .take(expected as u64 + 1)
+        .read_to_end(&mut payload)
+        .map_err(corrupt)?;
+    if payload.len() < expected {
+        return Err(Error::PayloadTooShort {
+            file: file.to_path_buf(),
+            expected,
+            found: payload.len(),
+        });
+    }
+    if payload.len() > expected {
+        return Err(Error::PayloadTooLong {
+            file: file.to_path_buf(),
+            expected,
+        });
+    }
+    Ok(RawIdx {
+        header_bytes: head[..header.header_len()].to_vec(),
+        header,
+        payload,
+    })
+}
+
+/// Decode IDX bytes that may be gzip-wrapped (detected by magic) into header and payload.
+pub fn decode_raw(bytes: &[u8], file: &Path) -> Result<RawIdx, Error> {
+    if is_gzip(bytes) {
+        decompress_raw(bytes, file)
+    } else {
+        parse_raw(bytes, file)
+    }
+}
+
+/// Decode IDX bytes that may be gzip-wrapped (detected by magic) into a typed array.
+pub fn decode(bytes: &[u8], file: &Path) -> Result<IdxArray, Error> {
+    decode_raw(bytes, file).map(RawIdx::into_array)
+}
+
+/// Read an IDX file (plain or `.gz`, detected by content, not by name) as header and payload.
+pub fn read_raw_file(path: &Path) -> Result<RawIdx, Error> {
+    let bytes = fs::read(path).map_err(|source| Error::Io {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    decode_raw(&bytes, path)
+}
+
+/// Read an IDX file (plain or `.gz`, detected by content, not by name) into a typed array.
+pub fn read_file(path: &Path) -> Result<IdxArray, Error> {
+    read_raw_file(path).map(RawIdx::into_array)
+}
+
+/// The plain IDX bytes of an array (header, then big-endian elements).
+pub fn encode(array: &IdxArray) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + 4 * array.dims.len() + array.data.len() * 8);
+    out.extend_from_slice(&[
+        0,
+        0,
+        array.element_type.code(),
+        array.dims.len().min(255) as u8,
+    ]);
+    for &d in &array.dims {
+        out.extend_from_slice(&u32::try_from(d).unwrap_or(u32::MAX).to_be_bytes());
+    }
+    match &array.data {
+        IdxData::U8(v) => out.extend_from_slice(v),
+        IdxData::I8(v) => out.extend(v.iter().map(|&x| x as u8)),
+        IdxData::I16(v) => v
+            .iter()
+            .for_each(|x| out.extend_from_slice(&x.to_be_bytes())),
+        IdxData::I32(v) => v
+            .iter()
+            .for_each(|x| out.extend_from_slice(&x.to_be_bytes())),
+        IdxData::F32(v) => v
+            .iter()
+            .for_each(|x| out.extend_from_slice(&x.to_be_bytes())),
+        IdxData::F64(v) => v
+            .iter()
+            .for_each(|x| out.extend_from_slice(&x.to_be_bytes())),
+    }
+    out
+}
