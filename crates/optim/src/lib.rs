@@ -1,1 +1,55 @@
 //! optim: SGD and every PyTorch learning-rate scheduler, with PyTorch's names and semantics.
+//!
+//! ## The math
+//! SGD (`torch.optim.SGD`), per tensor, with f32 tensors and f64 hyper-parameters cast to f32:
+//! ```text
+//! d = maximize ? -g : g;   d += λ·p (λ ≠ 0)
+//! b = d (first step) | μ·b + (1-τ)·d;   d = nesterov ? d + μ·b : b   (μ ≠ 0)
+//! p -= lr·d
+//! ```
+//! Every `a + α·b` is one fused multiply-add, as ATen's CPU `add(alpha=...)` kernel does; this
+//! reproduces PyTorch's parameters bit for bit (see `tests/pytorch_fixtures.rs`).
+//!
+//! Schedulers follow `torch.optim.lr_scheduler` exactly, in f64: construction writes the lr for
+//! t = 0, each `step()` computes the next lr with PyTorch's own (chainable) recursion from the
+//! lr currently in the optimizer, and [`Scheduler::last_lr`] is the lr in use. There is no
+//! `get_lr()`. Stepping before the optimizer is recorded as a [`Warning`]; `ReduceLROnPlateau`
+//! takes its metric in [`Scheduler::step_with_metric`] and reports what it did
+//! ([`PlateauEvent`]); a NaN metric is an error.
+//!
+//! ## Quick start
+//! ```
+//! use optim::{Scheduler, SchedulerConfig, Sgd, SgdConfig};
+//! let mut opt = Sgd::new(&SgdConfig { lr: 0.1, momentum: 0.9, nesterov: true, ..SgdConfig::default() }, &[2])?;
+//! let config: SchedulerConfig = toml::from_str("name = 'StepLR'\nstep_size = 2\ngamma = 0.5")?;
+//! let mut sched = Scheduler::new(&config, &mut opt)?;
+//! let mut w = vec![1.0f32, -1.0];
+//! for _ in 0..2 {
+//!     opt.step(&mut [&mut w], &[&[0.5, 0.5]])?;
+//!     sched.step(&mut opt)?;
+//! }
+//! assert_eq!(sched.last_lr(), vec![0.05]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Modules
+//! - `sgd`: [`Sgd`], [`SgdConfig`], [`SgdState`], [`StepReport`] (per-tensor norms).
+//! - `config`: [`OptimizerConfig`] (`[optimizer]` table), [`SchedulerConfig`] (every scheduler,
+//!   PyTorch's keyword names), [`LrLambda`] (the lambdas a config can name).
+//! - `scheduler`: [`Scheduler`] (stepping protocol, `SequentialLR`, `ChainedScheduler`,
+//!   `CosineAnnealingWarmRestarts`, state), its `rules` (the formula schedulers), `plateau`
+//!   (`ReduceLROnPlateau`) and `build` (construction in PyTorch's order).
+//! - `error`: [`OptimError`], [`ScheduleError`].
+
+mod config;
+mod error;
+mod scheduler;
+mod sgd;
+
+pub use config::{
+    AnnealStrategy, CyclicMode, LrLambda, OptimizerConfig, PerGroup, PlateauMode, ScaleFn,
+    ScaleMode, SchedulerConfig, ThresholdMode,
+};
+pub use error::{OptimError, ScheduleError};
+pub use scheduler::{PlateauEvent, Scheduler, SchedulerState, Warning, WarningKind};
+pub use sgd::{ParamGroup, Sgd, SgdConfig, SgdState, StepReport, TensorReport};

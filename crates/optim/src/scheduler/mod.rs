@@ -1,0 +1,522 @@
+//! [`Scheduler`]: one type for every PyTorch learning-rate scheduler, following PyTorch's
+//! protocol: construction writes the lr for t = 0 into the optimizer, `step()` advances t and
+//! writes the next lr, [`Scheduler::last_lr`] is the lr in use. There is deliberately no
+//! `get_lr()` (in PyTorch it re-applies the chainable rule and returns an lr that is not in use).
+//!
+//! Module map: `rules` (the formula schedulers' `get_lr` and closed forms), `plateau`
+//! (`ReduceLROnPlateau`), `build` (construction from a [`SchedulerConfig`]), this file (the
+//! stepping protocol, `SequentialLR`, `ChainedScheduler`, `CosineAnnealingWarmRestarts`, state).
+
+mod build;
+mod plateau;
+mod rules;
+
+use std::f64::consts::PI;
+
+use serde::{Deserialize, Serialize};
+
+pub use plateau::PlateauEvent;
+
+use crate::config::SchedulerConfig;
+use crate::error::ScheduleError;
+use crate::sgd::Sgd;
+use plateau::Plateau;
+use rules::{Rule, Values};
+
+/// What kind of mistake a [`Warning`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WarningKind {
+    /// The scheduler was stepped before any optimizer step: the schedule's first value is skipped
+    /// (PyTorch's "Detected call of `lr_scheduler.step()` before `optimizer.step()`").
+    StepBeforeOptimizerStep,
+    /// A `ChainedScheduler` child sets the lr from its base lr alone and so overwrites what the
+    /// children before it did (PyTorch issue #129565).
+    ChainedAbsoluteChild,
+    /// A `SequentialLR` milestone at 0: PyTorch still initialises with the first child
+    /// (PyTorch issue #185872).
+    SequentialMilestoneZero,
+}
+
+/// A recorded warning (PyTorch emits these as `UserWarning`s; here they are queryable events).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// The kind of mistake.
+    pub kind: WarningKind,
+    /// The scheduler step count (user `step` calls) when it was recorded.
+    pub at_step: u64,
+    /// A human-readable explanation with what to do.
+    pub message: String,
+}
+
+/// The base-class fields of PyTorch's `LRScheduler`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Base {
+    pub name: static_name::ClassName,
+    pub base_lrs: Vec<f64>,
+    pub last_epoch: i64,
+    pub step_count: u64,
+    pub last_lr: Vec<f64>,
+}
+
+/// One scheduler in the tree (composites hold children).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) enum Node {
+    /// Every scheduler that uses PyTorch's base `step()`.
+    Formula { base: Base, rule: Rule },
+    /// CosineAnnealingWarmRestarts (overrides `step()`).
+    WarmRestarts {
+        base: Base,
+        t_0: i64,
+        t_i: i64,
+        t_mult: i64,
+        eta_min: f64,
+        t_cur: f64,
+    },
+    /// SequentialLR.
+    Sequential {
+        last_epoch: i64,
+        milestones: Vec<i64>,
+        children: Vec<Node>,
+        last_lr: Vec<f64>,
+    },
+    /// ChainedScheduler.
+    Chained {
+        children: Vec<Node>,
+        last_lr: Vec<f64>,
+    },
+    /// ReduceLROnPlateau.
+    Plateau(Plateau),
+}
+
+/// Write `values` into the groups (PyTorch zips groups and values) and record `last_lr`.
+fn apply(base: &mut Base, opt: &mut Sgd, values: Values) {
+    for (group, lr) in values.lrs.into_iter().enumerate().take(opt.num_groups()) {
+        let _ = opt.set_lr(group, lr);
+    }
+    if let Some(momenta) = values.momenta {
+        for (group, m) in momenta.into_iter().enumerate().take(opt.num_groups()) {
+            let _ = opt.set_momentum(group, m);
+        }
+    }
+    base.last_lr = opt.lrs();
+}
+
+/// CAWR's lr: η_min + (B − η_min)·(1 + cos(π·T_cur/T_i))/2.
+fn warm_restarts_lrs(base: &Base, eta_min: f64, t_cur: f64, t_i: i64) -> Values {
+    let cos = (PI * t_cur / t_i as f64).cos();
+    Values {
+        lrs: base
+            .base_lrs
+            .iter()
+            .map(|&b| eta_min + (b - eta_min) * (1.0 + cos) / 2.0)
+            .collect(),
+        momenta: None,
+    }
+}
+
+impl Node {
+    fn name(&self) -> &'static str {
+        match self {
+            Node::Formula { base, .. } | Node::WarmRestarts { base, .. } => base.name.0,
+            Node::Sequential { .. } => "SequentialLR",
+            Node::Chained { .. } => "ChainedScheduler",
+            Node::Plateau(_) => "ReduceLROnPlateau",
+        }
+    }
+
+    fn last_lr(&self) -> &[f64] {
+        match self {
+            Node::Formula { base, .. } | Node::WarmRestarts { base, .. } => &base.last_lr,
+            Node::Sequential { last_lr, .. } | Node::Chained { last_lr, .. } => last_lr,
+            Node::Plateau(p) => &p.last_lr,
+        }
+    }
+
+    /// PyTorch's `step()` without an epoch.
+    fn step(&mut self, opt: &mut Sgd) -> Result<(), ScheduleError> {
+        match self {
+            Node::Formula { base, rule } => {
+                let t = base.last_epoch + 1;
+                let values = rule.get_lr(base.name.0, t, false, &base.base_lrs, opt)?;
+                base.step_count += 1;
+                base.last_epoch = t;
+                apply(base, opt, values);
+            }
+            Node::WarmRestarts {
+                base,
+                t_i,
+                t_mult,
+                eta_min,
+                t_cur,
+                t_0,
+            } => {
+                if base.last_epoch < 0 {
+                    // the construction step takes PyTorch's explicit `epoch = 0` branch
+                    *t_i = *t_0;
+                    *t_cur = 0.0;
+                    base.last_epoch = 0;
+                } else {
+                    base.last_epoch += 1;
+                    *t_cur += 1.0;
+                    if *t_cur >= *t_i as f64 {
+                        *t_cur %= *t_i as f64;
+                        *t_i *= *t_mult;
+                    }
+                }
+                let values = warm_restarts_lrs(base, *eta_min, *t_cur, *t_i);
+                apply(base, opt, values);
+            }
+            Node::Sequential {
+                last_epoch,
+                milestones,
+                children,
+                last_lr,
+            } => {
+                *last_epoch += 1;
+                let idx = milestones.partition_point(|&m| m <= *last_epoch);
+                let child = &mut children[idx];
+                if idx > 0 && milestones[idx - 1] == *last_epoch {
+                    child.restart_at_zero(opt)?;
+                } else {
+                    child.step(opt)?;
+                }
+                *last_lr = child.last_lr().to_vec();
+            }
+            Node::Chained { children, last_lr } => {
+                for child in children.iter_mut() {
+                    child.step(opt)?;
+                }
+                *last_lr = opt.lrs();
+            }
+            Node::Plateau(_) => return Err(ScheduleError::NeedsMetric),
+        }
+        Ok(())
+    }
+
+    /// PyTorch's `_initial_step()`: `_step_count = 0`, then `step()` in initial mode.
+    fn initial_step(&mut self, opt: &mut Sgd) -> Result<(), ScheduleError> {
+        match self {
+            Node::Formula { base, rule } => {
+                let t = base.last_epoch + 1;
+                let values = rule.get_lr(base.name.0, t, true, &base.base_lrs, opt)?;
+                base.step_count = 1;
+                base.last_epoch = t;
+                apply(base, opt, values);
+                Ok(())
+            }
+            _ => self.step(opt),
+        }
+    }
+
+    /// `SequentialLR` at a milestone: PyTorch's `child._update_lr(0)` — t = 0, the closed form
+    /// if the class has one, else `get_lr()`; the child's step count is not touched.
+    fn restart_at_zero(&mut self, opt: &mut Sgd) -> Result<(), ScheduleError> {
+        match self {
+            Node::Formula { base, rule } => {
+                let lrs = match rule.closed_form(base.name.0, 0, &base.base_lrs) {
+                    Some(lrs) => Values {
+                        lrs: lrs?,
+                        momenta: None,
+                    },
+                    None => rule.get_lr(base.name.0, 0, false, &base.base_lrs, opt)?,
+                };
+                base.last_epoch = 0;
+                apply(base, opt, lrs);
+                Ok(())
+            }
+            Node::WarmRestarts {
+                base,
+                eta_min,
+                t_cur,
+                t_i,
+                ..
+            } => {
+                base.last_epoch = 0;
+                let values = warm_restarts_lrs(base, *eta_min, *t_cur, *t_i);
+                apply(base, opt, values);
+                Ok(())
+            }
+            other => Err(ScheduleError::Unsupported(format!(
+                "SequentialLR cannot restart a nested {} at a milestone (PyTorch raises \
+                 NotImplementedError); put it first or flatten the sequence",
+                other.name()
+            ))),
+        }
+    }
+
+    /// `SequentialLR.recursive_undo`: take back the construction step of every leaf.
+    fn undo(&mut self) {
+        match self {
+            Node::Sequential { children, .. } | Node::Chained { children, .. } => {
+                children.iter_mut().for_each(Node::undo)
+            }
+            Node::Formula { base, .. } | Node::WarmRestarts { base, .. } => base.last_epoch -= 1,
+            Node::Plateau(p) => p.last_epoch -= 1,
+        }
+    }
+
+    /// Check that `other` (a saved state) has this tree's shape, then move this tree's closures
+    /// (lambdas, custom scale functions: not saved, as in PyTorch) into it.
+    fn adopt_closures_into(&self, other: &mut Node, path: &str) -> Result<(), ScheduleError> {
+        let mismatch = |why: String| Err(ScheduleError::StateMismatch(format!("{path}: {why}")));
+        if self.name() != other.name() {
+            return mismatch(format!(
+                "it holds a {}, this is a {}",
+                other.name(),
+                self.name()
+            ));
+        }
+        if self.last_lr().len() != other.last_lr().len() {
+            return mismatch(format!(
+                "it has {} parameter groups, this {}",
+                other.last_lr().len(),
+                self.last_lr().len()
+            ));
+        }
+        match (self, other) {
+            (
+                Node::Sequential { children: mine, .. },
+                Node::Sequential {
+                    children: theirs, ..
+                },
+            )
+            | (
+                Node::Chained { children: mine, .. },
+                Node::Chained {
+                    children: theirs, ..
+                },
+            ) => {
+                if mine.len() != theirs.len() {
+                    return mismatch(format!(
+                        "it has {} children, this {}",
+                        theirs.len(),
+                        mine.len()
+                    ));
+                }
+                for (i, (m, t)) in mine.iter().zip(theirs.iter_mut()).enumerate() {
+                    m.adopt_closures_into(t, &format!("{path}.schedulers[{i}]"))?;
+                }
+            }
+            (Node::Formula { rule: mine, .. }, Node::Formula { rule: theirs, .. }) => {
+                match (mine, theirs) {
+                    (Rule::Lambda { lambdas: m }, Rule::Lambda { lambdas: t })
+                    | (Rule::Multiplicative { lambdas: m }, Rule::Multiplicative { lambdas: t }) => {
+                        *t = m.clone()
+                    }
+                    (Rule::Cyclic(m), Rule::Cyclic(t)) => {
+                        if let (
+                            rules::CyclicScale::Custom { f: mf, .. },
+                            rules::CyclicScale::Custom { f: tf, .. },
+                        ) = (&m.scale, &mut t.scale)
+                        {
+                            *tf = mf.clone();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Any PyTorch learning-rate scheduler attached to an [`Sgd`]; build it with [`Scheduler::new`].
+#[derive(Debug, Clone)]
+pub struct Scheduler {
+    node: Node,
+    user_steps: u64,
+    warnings: Vec<Warning>,
+}
+
+/// A scheduler's complete state (serialisable), for resuming a run exactly. Closures (custom
+/// lambdas and scale functions) are not saved, as in PyTorch: the scheduler you restore into
+/// keeps its own.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SchedulerState {
+    node: Node,
+    user_steps: u64,
+    warnings: Vec<Warning>,
+}
+
+impl Scheduler {
+    /// Build the scheduler and attach it to `opt`; like PyTorch's constructor this writes the
+    /// lr for t = 0 into the optimizer (except `ReduceLROnPlateau`, which leaves it alone), and
+    /// records `initial_lr` in each group.
+    pub fn new(config: &SchedulerConfig, opt: &mut Sgd) -> Result<Scheduler, ScheduleError> {
+        let mut warnings = Vec::new();
+        let node = build::build(config, opt, &mut warnings)?;
+        Ok(Scheduler {
+            node,
+            user_steps: 0,
+            warnings,
+        })
+    }
+
+    /// The PyTorch class name (`"StepLR"`, ...).
+    pub fn name(&self) -> &'static str {
+        self.node.name()
+    }
+
+    /// True for `ReduceLROnPlateau`, which must be stepped with [`Scheduler::step_with_metric`].
+    pub fn needs_metric(&self) -> bool {
+        matches!(self.node, Node::Plateau(_))
+    }
+
+    /// Advance one step (call it after `opt.step()`) and write the new lr (and momentum, for
+    /// `CyclicLR` / `OneCycleLR`) into the optimizer. `ReduceLROnPlateau` refuses: it needs the
+    /// metric. On an error nothing changes.
+    pub fn step(&mut self, opt: &mut Sgd) -> Result<(), ScheduleError> {
+        if self.needs_metric() {
+            return Err(ScheduleError::NeedsMetric);
+        }
+        let before_node = self.node.clone();
+        let before_groups = (
+            opt.lrs(),
+            (0..opt.num_groups())
+                .map(|g| opt.momentum(g))
+                .collect::<Vec<_>>(),
+        );
+        self.check_order(opt);
+        if let Err(err) = self.node.step(opt) {
+            self.node = before_node;
+            for (g, (lr, m)) in before_groups.0.into_iter().zip(before_groups.1).enumerate() {
+                let _ = opt.set_lr(g, lr);
+                let _ = opt.set_momentum(g, m);
+            }
+            if self.user_steps == 0 {
+                self.warnings
+                    .retain(|w| w.kind != WarningKind::StepBeforeOptimizerStep);
+            }
+            return Err(err);
+        }
+        self.user_steps += 1;
+        Ok(())
+    }
+
+    /// `ReduceLROnPlateau.step(metric)`: returns what it saw and whether (and why) it cut the lr.
+    /// A NaN metric is an error (PyTorch silently counts it as a bad epoch); other schedulers
+    /// refuse a metric.
+    pub fn step_with_metric(
+        &mut self,
+        opt: &mut Sgd,
+        metric: f64,
+    ) -> Result<PlateauEvent, ScheduleError> {
+        if !self.needs_metric() {
+            return Err(ScheduleError::MetricNotAccepted {
+                scheduler: self.name(),
+            });
+        }
+        if metric.is_nan() {
+            return Err(ScheduleError::NanMetric);
+        }
+        self.check_order(opt);
+        let Node::Plateau(plateau) = &mut self.node else {
+            return Err(ScheduleError::NeedsMetric);
+        };
+        let event = plateau.step(opt, metric);
+        self.user_steps += 1;
+        Ok(event)
+    }
+
+    /// PyTorch warns once, on the first user step, if the optimizer has not stepped yet.
+    fn check_order(&mut self, opt: &Sgd) {
+        if self.user_steps == 0 && opt.step_count() == 0 {
+            self.warnings.push(Warning {
+                kind: WarningKind::StepBeforeOptimizerStep,
+                at_step: 0,
+                message: format!(
+                    "{}.step() was called before any optimizer step; call opt.step() first, then \
+                     scheduler.step(), or the first value of the schedule is skipped",
+                    self.name()
+                ),
+            });
+        }
+    }
+
+    /// The lr of every group as the scheduler last set it: the lr in use for the next
+    /// optimizer step (PyTorch's `get_last_lr()`).
+    pub fn last_lr(&self) -> Vec<f64> {
+        self.node.last_lr().to_vec()
+    }
+
+    /// How many times `step` / `step_with_metric` has been called.
+    pub fn steps(&self) -> u64 {
+        self.user_steps
+    }
+
+    /// Warnings recorded so far (PyTorch's `UserWarning`s, as events).
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// A copy of the complete state.
+    pub fn state(&self) -> SchedulerState {
+        SchedulerState {
+            node: self.node.clone(),
+            user_steps: self.user_steps,
+            warnings: self.warnings.clone(),
+        }
+    }
+
+    /// Restore a state saved by [`Scheduler::state`] into a scheduler built from the same config.
+    /// Like PyTorch's `load_state_dict` this does not write lrs into the optimizer: restore the
+    /// optimizer's own state ([`Sgd::load_state`]) after constructing the scheduler.
+    pub fn load_state(&mut self, state: SchedulerState) -> Result<(), ScheduleError> {
+        let mut node = state.node;
+        self.node.adopt_closures_into(&mut node, self.node.name())?;
+        self.node = node;
+        self.user_steps = state.user_steps;
+        self.warnings = state.warnings;
+        Ok(())
+    }
+}
+
+/// Serialise a scheduler's class name; deserialise it back to the `'static` name.
+mod static_name {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    const NAMES: [&str; 15] = [
+        "LambdaLR",
+        "MultiplicativeLR",
+        "StepLR",
+        "MultiStepLR",
+        "ConstantLR",
+        "LinearLR",
+        "ExponentialLR",
+        "SequentialLR",
+        "PolynomialLR",
+        "CosineAnnealingLR",
+        "ChainedScheduler",
+        "ReduceLROnPlateau",
+        "CyclicLR",
+        "OneCycleLR",
+        "CosineAnnealingWarmRestarts",
+    ];
+
+    /// A PyTorch class name.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(crate) struct ClassName(pub &'static str);
+
+    impl serde::Serialize for ClassName {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(self.0)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for ClassName {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ClassName, D::Error> {
+            let name = String::deserialize(d)?;
+            NAMES
+                .iter()
+                .copied()
+                .find(|n| *n == name)
+                .map(ClassName)
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        "unknown scheduler name `{name}`, expected one of {NAMES:?}"
+                    ))
+                })
+        }
+    }
+}

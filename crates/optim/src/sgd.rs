@@ -1,0 +1,430 @@
+//! `torch.optim.SGD` on plain slices: momentum, dampening, weight decay, Nesterov, maximize,
+//! parameter groups, per-tensor norms after every step, and a serialisable state.
+//!
+//! PyTorch's update (`_single_tensor_sgd`), for each tensor `p` with gradient `g`, in this order:
+//! ```text
+//! d = maximize ? -g : g
+//! if λ ≠ 0:  d = d + λ·p                      (coupled L2, pre-update p)
+//! if μ ≠ 0:  b = d                 on the tensor's first step (no μ, no 1-τ)
+//!            b = μ·b + (1-τ)·d     afterwards (b·μ first, then + (1-τ)·d)
+//!            d = nesterov ? d + μ·b : b
+//! p = p - lr·d
+//! ```
+//! Tensors are f32 and every operation rounds to f32; the scalars (λ, μ, 1-τ, -lr) are Python
+//! floats (f64) cast to f32 first, as ATen does for `add(alpha=...)` and `mul_` on float tensors.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::OptimError;
+
+fn default_lr() -> f64 {
+    1e-3
+}
+
+/// The keyword arguments of `torch.optim.SGD`, with PyTorch's defaults (`lr` = 1e-3 as in the
+/// current PyTorch source; everything else 0 / false).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SgdConfig {
+    /// Learning rate (≥ 0). Default 1e-3.
+    #[serde(default = "default_lr")]
+    pub lr: f64,
+    /// Momentum factor μ (≥ 0). Default 0.
+    #[serde(default)]
+    pub momentum: f64,
+    /// Dampening τ for momentum (not range-checked, as in PyTorch). Default 0.
+    #[serde(default)]
+    pub dampening: f64,
+    /// Coupled L2 weight decay λ (≥ 0). Default 0.
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// Nesterov momentum (needs μ > 0 and τ = 0). Default false.
+    #[serde(default)]
+    pub nesterov: bool,
+    /// Maximise the objective instead of minimising it. Default false.
+    #[serde(default)]
+    pub maximize: bool,
+}
+
+impl Default for SgdConfig {
+    fn default() -> Self {
+        SgdConfig {
+            lr: default_lr(),
+            momentum: 0.0,
+            dampening: 0.0,
+            weight_decay: 0.0,
+            nesterov: false,
+            maximize: false,
+        }
+    }
+}
+
+impl SgdConfig {
+    /// PyTorch's constructor checks, as errors: `lr`, `momentum`, `weight_decay` ≥ 0 and finite,
+    /// `dampening` finite, and Nesterov needs `momentum > 0` and `dampening == 0`.
+    pub fn validate(&self) -> Result<(), OptimError> {
+        let non_negative = [
+            ("lr", self.lr),
+            ("momentum", self.momentum),
+            ("weight_decay", self.weight_decay),
+        ];
+        for (key, value) in non_negative {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(OptimError::InvalidArgument {
+                    key,
+                    value: value.to_string(),
+                    allowed: "a finite number >= 0",
+                });
+            }
+        }
+        if !self.dampening.is_finite() {
+            return Err(OptimError::InvalidArgument {
+                key: "dampening",
+                value: self.dampening.to_string(),
+                allowed: "a finite number",
+            });
+        }
+        if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {
+            return Err(OptimError::NesterovNeedsMomentum {
+                momentum: self.momentum,
+                dampening: self.dampening,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// One parameter group: its hyper-parameters (read afresh at every step, so whatever a scheduler
+/// wrote last is used) and the tensors it holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamGroup {
+    /// Current learning rate (`group['lr']`).
+    pub lr: f64,
+    /// The lr a scheduler recorded as its base (`group['initial_lr']`); `None` until a scheduler
+    /// is attached. `OneCycleLR` overwrites it with `max_lr / div_factor`.
+    pub initial_lr: Option<f64>,
+    /// Current momentum (`CyclicLR` / `OneCycleLR` change it every step).
+    pub momentum: f64,
+    /// Dampening τ.
+    pub dampening: f64,
+    /// Weight decay λ.
+    pub weight_decay: f64,
+    /// Nesterov momentum.
+    pub nesterov: bool,
+    /// Maximise instead of minimise.
+    pub maximize: bool,
+    /// Lengths of the group's tensors; tensors are numbered over all groups in order.
+    pub tensor_lens: Vec<usize>,
+}
+
+/// Everything needed to resume an SGD run bit-identically.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SgdState {
+    /// The parameter groups with their current hyper-parameters.
+    pub groups: Vec<ParamGroup>,
+    /// One entry per tensor (over all groups in order): the momentum buffer, or `None` before the
+    /// tensor's first momentum step.
+    pub momentum_buffers: Vec<Option<Vec<f32>>>,
+    /// How many times `step` has run.
+    pub step_count: u64,
+}
+
+/// What one step did to one tensor: the lr used and four Euclidean norms (accumulated in f64).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct TensorReport {
+    /// The lr this step used for the tensor's group.
+    pub lr: f64,
+    /// ‖g‖ of the gradient as passed in.
+    pub grad_norm: f64,
+    /// ‖p_after − p_before‖, the update actually applied.
+    pub update_norm: f64,
+    /// ‖p‖ after the step.
+    pub param_norm: f64,
+    /// ‖b‖ of the momentum buffer after the step (0 without momentum).
+    pub buffer_norm: f64,
+}
+
+/// Per-tensor reports of the last step, in tensor order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepReport {
+    /// One report per tensor, over all groups in order.
+    pub tensors: Vec<TensorReport>,
+}
+
+/// Stochastic gradient descent exactly as `torch.optim.SGD` (single-tensor CPU path).
+#[derive(Debug, Clone)]
+pub struct Sgd {
+    groups: Vec<ParamGroup>,
+    buffers: Vec<Option<Vec<f32>>>,
+    step_count: u64,
+    report: StepReport,
+}
+
+impl Sgd {
+    /// One parameter group holding every tensor (`param_lens[i]` = length of tensor i).
+    pub fn new(config: &SgdConfig, param_lens: &[usize]) -> Result<Sgd, OptimError> {
+        Sgd::with_groups(&[(*config, param_lens.to_vec())])
+    }
+
+    /// Several parameter groups, each with its own hyper-parameters and tensor lengths; tensors
+    /// are numbered over all groups in order (group 0's tensors first).
+    pub fn with_groups(groups: &[(SgdConfig, Vec<usize>)]) -> Result<Sgd, OptimError> {
+        if groups.is_empty() {
+            return Err(OptimError::NoGroups);
+        }
+        let mut built = Vec::with_capacity(groups.len());
+        for (config, lens) in groups {
+            config.validate()?;
+            built.push(ParamGroup {
+                lr: config.lr,
+                initial_lr: None,
+                momentum: config.momentum,
+                dampening: config.dampening,
+                weight_decay: config.weight_decay,
+                nesterov: config.nesterov,
+                maximize: config.maximize,
+                tensor_lens: lens.clone(),
+            });
+        }
+        let tensors: usize = built.iter().map(|g| g.tensor_lens.len()).sum();
+        Ok(Sgd {
+            groups: built,
+            buffers: vec![None; tensors],
+            step_count: 0,
+            report: StepReport {
+                tensors: vec![TensorReport::default(); tensors],
+            },
+        })
+    }
+
+    /// Number of parameter groups.
+    pub fn num_groups(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// Number of tensors over all groups.
+    pub fn num_tensors(&self) -> usize {
+        self.buffers.len()
+    }
+
+    /// The parameter groups (read-only).
+    pub fn groups(&self) -> &[ParamGroup] {
+        &self.groups
+    }
+
+    /// Current lr of `group`. Panics if `group >= num_groups()`.
+    pub fn lr(&self, group: usize) -> f64 {
+        self.groups[group].lr
+    }
+
+    /// Current momentum of `group`. Panics if `group >= num_groups()`.
+    pub fn momentum(&self, group: usize) -> f64 {
+        self.groups[group].momentum
+    }
+
+    /// The `initial_lr` a scheduler recorded for `group`. Panics if `group >= num_groups()`.
+    pub fn initial_lr(&self, group: usize) -> Option<f64> {
+        self.groups[group].initial_lr
+    }
+
+    /// Current lr of every group.
+    pub fn lrs(&self) -> Vec<f64> {
+        self.groups.iter().map(|g| g.lr).collect()
+    }
+
+    /// Set the lr of `group` (as writing `group['lr']` in PyTorch; no range check, like PyTorch).
+    pub fn set_lr(&mut self, group: usize, lr: f64) -> Result<(), OptimError> {
+        self.group_mut(group)?.lr = lr;
+        Ok(())
+    }
+
+    /// Set the momentum of `group` (as writing `group['momentum']`).
+    pub fn set_momentum(&mut self, group: usize, momentum: f64) -> Result<(), OptimError> {
+        self.group_mut(group)?.momentum = momentum;
+        Ok(())
+    }
+
+    /// How many times `step` has run (PyTorch tracks only "has stepped" for the scheduler warning).
+    pub fn step_count(&self) -> u64 {
+        self.step_count
+    }
+
+    /// The report of the last step (all zeros before the first).
+    pub fn last_report(&self) -> &StepReport {
+        &self.report
+    }
+
+    pub(crate) fn set_initial_lr(&mut self, group: usize, lr: Option<f64>) {
+        self.groups[group].initial_lr = lr;
+    }
+
+    fn group_mut(&mut self, group: usize) -> Result<&mut ParamGroup, OptimError> {
+        let groups = self.groups.len();
+        self.groups
+            .get_mut(group)
+            .ok_or(OptimError::NoSuchGroup { group, groups })
+    }
+
+    /// One SGD step over every tensor; `params[i]` / `grads[i]` is tensor i (over all groups in
+    /// order). Returns the per-tensor report. Allocates only a tensor's momentum buffer, once, on
+    /// its first momentum step.
+    pub fn step(
+        &mut self,
+        params: &mut [&mut [f32]],
+        grads: &[&[f32]],
+    ) -> Result<&StepReport, OptimError> {
+        let expected = self.buffers.len();
+        if params.len() != expected || grads.len() != expected {
+            return Err(OptimError::TensorCount {
+                expected,
+                params: params.len(),
+                grads: grads.len(),
+            });
+        }
+        let lens = self
+            .groups
+            .iter()
+            .flat_map(|g| g.tensor_lens.iter().copied());
+        for (index, ((p, g), len)) in params.iter().zip(grads).zip(lens).enumerate() {
+            if p.len() != len || g.len() != len {
+                return Err(OptimError::TensorLength {
+                    index,
+                    expected: len,
+                    param: p.len(),
+                    grad: g.len(),
+                });
+            }
+        }
+        let mut index = 0;
+        for group in &self.groups {
+            for _ in 0..group.tensor_lens.len() {
+                let report =
+                    sgd_update(group, params[index], grads[index], &mut self.buffers[index]);
+                self.report.tensors[index] = report;
+                index += 1;
+            }
+        }
+        self.step_count += 1;
+        Ok(&self.report)
+    }
+
+    /// A copy of everything needed to resume (groups, momentum buffers, step count).
+    pub fn state(&self) -> SgdState {
+        SgdState {
+            groups: self.groups.clone(),
+            momentum_buffers: self.buffers.clone(),
+            step_count: self.step_count,
+        }
+    }
+
+    /// Restore a state saved by [`Sgd::state`] (as `optimizer.load_state_dict`): the number of
+    /// groups, tensors and their lengths must match this optimizer.
+    pub fn load_state(&mut self, state: SgdState) -> Result<(), OptimError> {
+        if state.groups.len() != self.groups.len() {
+            return Err(OptimError::StateMismatch(format!(
+                "it has {} parameter groups, this optimizer {}",
+                state.groups.len(),
+                self.groups.len()
+            )));
+        }
+        for (i, (saved, mine)) in state.groups.iter().zip(&self.groups).enumerate() {
+            if saved.tensor_lens != mine.tensor_lens {
+                return Err(OptimError::StateMismatch(format!(
+                    "group {i} holds tensors of lengths {:?}, this optimizer {:?}",
+                    saved.tensor_lens, mine.tensor_lens
+                )));
+            }
+        }
+        let lens: Vec<usize> = self
+            .groups
+            .iter()
+            .flat_map(|g| g.tensor_lens.iter().copied())
+            .collect();
+        if state.momentum_buffers.len() != lens.len() {
+            return Err(OptimError::StateMismatch(format!(
+                "it has {} momentum buffers for {} tensors",
+                state.momentum_buffers.len(),
+                lens.len()
+            )));
+        }
+        for (i, (buffer, len)) in state.momentum_buffers.iter().zip(&lens).enumerate() {
+            if let Some(b) = buffer {
+                if b.len() != *len {
+                    return Err(OptimError::StateMismatch(format!(
+                        "momentum buffer {i} has {} elements, the tensor {len}",
+                        b.len()
+                    )));
+                }
+            }
+        }
+        self.groups = state.groups;
+        self.buffers = state.momentum_buffers;
+        self.step_count = state.step_count;
+        Ok(())
+    }
+}
+
+/// One tensor's SGD update (see the module doc for the formula), in place, returning its norms.
+fn sgd_update(
+    group: &ParamGroup,
+    p: &mut [f32],
+    g: &[f32],
+    buffer: &mut Option<Vec<f32>>,
+) -> TensorReport {
+    // Python floats cast to the tensor dtype, as ATen's CPU kernels do.
+    let weight_decay = group.weight_decay as f32;
+    let momentum = group.momentum as f32;
+    let one_minus_dampening = (1.0 - group.dampening) as f32;
+    let minus_lr = (-group.lr) as f32;
+    let use_decay = group.weight_decay != 0.0;
+    let use_momentum = group.momentum != 0.0;
+    let first_momentum_step = use_momentum && buffer.is_none();
+    if first_momentum_step {
+        *buffer = Some(vec![0.0; p.len()]);
+    }
+    let mut sums = [0.0f64; 4]; // grad, update, param, buffer (squared)
+    let buf: &mut [f32] = match (use_momentum, buffer.as_mut()) {
+        (true, Some(b)) => b.as_mut_slice(),
+        _ => &mut [],
+    };
+    for j in 0..p.len() {
+        let mut d = if group.maximize { -g[j] } else { g[j] };
+        if use_decay {
+            d = add_scaled(d, weight_decay, p[j]);
+        }
+        if use_momentum {
+            let b = if first_momentum_step {
+                d
+            } else {
+                add_scaled(buf[j] * momentum, one_minus_dampening, d)
+            };
+            buf[j] = b;
+            d = if group.nesterov {
+                add_scaled(d, momentum, b)
+            } else {
+                b
+            };
+            sums[3] += f64::from(b) * f64::from(b);
+        }
+        let before = p[j];
+        let after = add_scaled(before, minus_lr, d);
+        p[j] = after;
+        let update = f64::from(after) - f64::from(before);
+        sums[0] += f64::from(g[j]) * f64::from(g[j]);
+        sums[1] += update * update;
+        sums[2] += f64::from(after) * f64::from(after);
+    }
+    TensorReport {
+        lr: group.lr,
+        grad_norm: sums[0].sqrt(),
+        update_norm: sums[1].sqrt(),
+        param_norm: sums[2].sqrt(),
+        buffer_norm: sums[3].sqrt(),
+    }
+}
+
+/// `a + alpha·b` in f32, as ATen's `add(a, b, alpha)`.
+#[inline]
+fn add_scaled(a: f32, alpha: f32, b: f32) -> f32 {
+    alpha.mul_add(b, a)
+}
