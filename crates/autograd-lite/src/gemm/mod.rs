@@ -1,16 +1,41 @@
-//! General matrix multiply: `C <- alpha * op(A) * op(B) + beta * C` on f32.
+//! General matrix multiply: `C <- alpha * op(A) * op(B) + beta * C` on f32, BLIS style.
 //!
-//! PUBLIC CONTRACT (other modules build on it; keep the signatures):
-//! - operands are ndarray views with any strides, so `op(A) = A^T` is just `a.t()`;
-//! - `gemm_u8` reads the left operand as u8 pixels and multiplies them by `alpha`
-//!   (pass `1.0 / 255.0` to get `ToTensor()`'s scaling), so the input is never materialised as f32;
-//! - the epilogue is applied to the finished `C` tile: `C[i, j] += bias[j]`, then optionally ReLU;
-//! - results are bit-identical for any number of rayon threads.
+//! Operands are ndarray views with any strides, so `op(A) = A^T` is just `a.t()`. The work is
+//! done by the five labelled BLIS loops in [`blocking::loops`](self): both operands are packed
+//! into panels (`pack.rs`), a register-blocked `MR x NR` microkernel multiplies a pair of panels
+//! (`kernel_avx512.rs`, `kernel_avx2.rs`, `kernel_portable.rs`, chosen once at run time by CPU
+//! feature detection), and the finished tile is written back with the fused epilogue
+//! (`store.rs`). Rayon splits only disjoint row blocks of `C`, never the reduction, so results
+//! are bit-identical for any number of threads. `naive.rs` holds the triple-loop oracle.
 //!
-//! This first version is the naive oracle behind the final interface; the blocked BLIS-style
-//! implementation replaces the bodies.
+//! Module map: `mod.rs` (public API, orientation, dispatch), `naive.rs`, `pack.rs`, `store.rs`,
+//! `buffers.rs` (thread-local packing buffers), `blocking/mod.rs` (block sizes),
+//! `blocking/loops.rs` (the loops), one file per microkernel.
+//!
+//! Orientation: the kernel vectorises along the rows of its tile. Computing `C^T = B^T A^T`
+//! instead of `C = A B` swaps which dimension of `C` is vectorised; we pick the one that pads
+//! less (e.g. m = 100, n = 784 vectorises along n), preferring the contiguous direction of `C`
+//! on a tie. The choice depends on the shapes only.
+
+mod blocking;
+mod buffers;
+#[cfg(target_arch = "x86_64")]
+mod kernel_avx2;
+#[cfg(target_arch = "x86_64")]
+mod kernel_avx512;
+mod kernel_portable;
+mod naive;
+mod pack;
+mod store;
+
+use std::sync::OnceLock;
 
 use ndarray::{ArrayView2, ArrayViewMut2};
+
+use blocking::loops::{gemm_blocked, Problem};
+pub(crate) use blocking::KC_MAX;
+use pack::Source;
+use store::{Activation, Bias, Finish};
 
 /// What to do to each element of `C` after `alpha * A * B + beta * C` is complete.
 #[derive(Clone, Copy, Debug)]
@@ -23,7 +48,61 @@ pub enum Epilogue<'a> {
     AddBiasRelu(&'a [f32]),
 }
 
+/// The microkernels, one per instruction set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    /// 32 x 10 tile in zmm registers (x86-64 with AVX-512F).
+    Avx512,
+    /// 16 x 6 tile in ymm registers (x86-64 with AVX2 and FMA).
+    Avx2,
+    /// 8 x 4 tile in plain Rust without target features (any CPU).
+    Portable,
+}
+
+impl Kernel {
+    /// The best kernel this CPU supports, detected once and cached.
+    pub fn detected() -> Kernel {
+        static CHOICE: OnceLock<Kernel> = OnceLock::new();
+        *CHOICE.get_or_init(|| {
+            [Kernel::Avx512, Kernel::Avx2]
+                .into_iter()
+                .find(|k| k.is_supported())
+                .unwrap_or(Kernel::Portable)
+        })
+    }
+
+    /// Whether this CPU can run the kernel.
+    pub fn is_supported(self) -> bool {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => {
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            Kernel::Avx512 | Kernel::Avx2 => false,
+            Kernel::Portable => true,
+        }
+    }
+
+    /// The tile shape `(MR, NR)`.
+    pub fn tile(self) -> (usize, usize) {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => (kernel_avx512::MR, kernel_avx512::NR),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => (kernel_avx2::MR, kernel_avx2::NR),
+            #[cfg(not(target_arch = "x86_64"))]
+            Kernel::Avx512 | Kernel::Avx2 => (kernel_portable::MR, kernel_portable::NR),
+            Kernel::Portable => (kernel_portable::MR, kernel_portable::NR),
+        }
+    }
+}
+
 /// `C <- alpha * A * B + beta * C`. Panics if the shapes do not agree (a programming error).
+/// With `beta == 0`, `C` is not read (NaN there does not propagate), as in BLAS.
 pub fn gemm(
     alpha: f32,
     a: ArrayView2<'_, f32>,
@@ -43,10 +122,13 @@ pub fn gemm_epilogue(
     c: ArrayViewMut2<'_, f32>,
     epilogue: Epilogue<'_>,
 ) {
-    naive(|i, p| a[[i, p]], a.dim(), alpha, b, beta, c, epilogue);
+    gemm_with_kernel(Kernel::detected(), alpha, a, b, beta, c, epilogue);
 }
 
-/// `C <- epilogue(alpha * A * B + beta * C)` where `A` holds u8 pixels, read as f32 on the fly.
+/// `C <- epilogue(alpha * A * B + beta * C)` where `A` holds u8 pixels. Each pixel is read as
+/// `f32::from(x) * alpha` while A is packed (pass `1.0 / 255.0` for `ToTensor()`'s scaling), so
+/// the result equals [`gemm_epilogue`] with `alpha = 1` on `A.mapv(|x| f32::from(x) * alpha)`,
+/// bit for bit, without materialising that f32 matrix.
 pub fn gemm_u8(
     alpha: f32,
     a: ArrayView2<'_, u8>,
@@ -55,15 +137,39 @@ pub fn gemm_u8(
     c: ArrayViewMut2<'_, f32>,
     epilogue: Epilogue<'_>,
 ) {
-    naive(
-        |i, p| f32::from(a[[i, p]]),
-        a.dim(),
-        alpha,
-        b,
-        beta,
-        c,
-        epilogue,
-    );
+    gemm_u8_with_kernel(Kernel::detected(), alpha, a, b, beta, c, epilogue);
+}
+
+/// [`gemm_epilogue`] with a chosen microkernel (for tests and benchmarks of each kernel).
+/// Panics if the CPU does not support `kernel` or the shapes do not agree.
+pub fn gemm_with_kernel(
+    kernel: Kernel,
+    alpha: f32,
+    a: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    beta: f32,
+    c: ArrayViewMut2<'_, f32>,
+    epilogue: Epilogue<'_>,
+) {
+    run(kernel, Source::F32(a), b, alpha, alpha, beta, c, epilogue);
+}
+
+/// [`gemm_u8`] with a chosen microkernel. Panics if the CPU does not support `kernel` or the
+/// shapes do not agree.
+pub fn gemm_u8_with_kernel(
+    kernel: Kernel,
+    alpha: f32,
+    a: ArrayView2<'_, u8>,
+    b: ArrayView2<'_, f32>,
+    beta: f32,
+    c: ArrayViewMut2<'_, f32>,
+    epilogue: Epilogue<'_>,
+) {
+    let a = Source::U8 {
+        view: a,
+        scale: alpha,
+    };
+    run(kernel, a, b, 1.0, alpha, beta, c, epilogue);
 }
 
 /// The oracle: a plain triple loop, summing over k in order.
@@ -74,35 +180,145 @@ pub fn naive_gemm(
     beta: f32,
     c: ArrayViewMut2<'_, f32>,
 ) {
-    naive(|i, p| a[[i, p]], a.dim(), alpha, b, beta, c, Epilogue::None);
+    naive::naive_with(|i, p| a[[i, p]], a.dim(), alpha, b, beta, c, Epilogue::None);
 }
 
-fn naive(
-    a_at: impl Fn(usize, usize) -> f32,
-    (m, k): (usize, usize),
+/// The oracle with an epilogue and the same `u8` reading as [`gemm_u8`]: `A[i, p]` is
+/// `f32::from(x) * alpha`, and the product is then not scaled again.
+pub fn naive_gemm_u8(
     alpha: f32,
+    a: ArrayView2<'_, u8>,
     b: ArrayView2<'_, f32>,
     beta: f32,
-    mut c: ArrayViewMut2<'_, f32>,
+    c: ArrayViewMut2<'_, f32>,
     epilogue: Epilogue<'_>,
 ) {
+    let at = |i, p| f32::from(a[[i, p]]) * alpha;
+    naive::naive_with(at, a.dim(), 1.0, b, beta, c, epilogue);
+}
+
+/// The oracle with an epilogue.
+pub fn naive_gemm_epilogue(
+    alpha: f32,
+    a: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    beta: f32,
+    c: ArrayViewMut2<'_, f32>,
+    epilogue: Epilogue<'_>,
+) {
+    naive::naive_with(|i, p| a[[i, p]], a.dim(), alpha, b, beta, c, epilogue);
+}
+
+/// Checks shapes, handles the degenerate cases, picks the orientation and runs the kernel.
+/// `alpha` scales the product at the store; `alpha_in` is the caller's alpha (for alpha == 0).
+#[allow(clippy::too_many_arguments)]
+fn run<'a>(
+    kernel: Kernel,
+    a: Source<'a>,
+    b: ArrayView2<'a, f32>,
+    alpha: f32,
+    alpha_in: f32,
+    beta: f32,
+    c: ArrayViewMut2<'_, f32>,
+    epilogue: Epilogue<'a>,
+) {
+    let (m, k) = a.dim();
     let (kb, n) = b.dim();
     assert_eq!(k, kb, "gemm: A is {m}x{k} but B is {kb}x{n}");
-    assert_eq!(c.dim(), (m, n), "gemm: C must be {m}x{n}");
-    for i in 0..m {
-        for j in 0..n {
-            let mut acc = 0.0f32;
-            for p in 0..k {
-                acc += a_at(i, p) * b[[p, j]];
+    assert_eq!(
+        c.dim(),
+        (m, n),
+        "gemm: C is {:?} but must be {m}x{n}",
+        c.dim()
+    );
+    let (bias, activation) = match epilogue {
+        Epilogue::None => (None, Activation::Identity),
+        Epilogue::AddBias(bias) => (Some(bias), Activation::Identity),
+        Epilogue::AddBiasRelu(bias) => (Some(bias), Activation::Relu),
+    };
+    if let Some(bias) = bias {
+        assert_eq!(
+            bias.len(),
+            n,
+            "gemm: the bias has {} values, C has {n} columns",
+            bias.len()
+        );
+    }
+    assert!(
+        kernel.is_supported(),
+        "gemm: this CPU cannot run the {kernel:?} kernel"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 || alpha_in == 0.0 {
+        scale_only(beta, c, bias, activation);
+        return;
+    }
+    let (mr, nr) = kernel.tile();
+    let padded = |rows: usize, cols: usize| rows.div_ceil(mr) * mr * cols.div_ceil(nr) * nr;
+    let (along_m, along_n) = (padded(m, n), padded(n, m));
+    let c_rows_contiguous = c.strides()[1] == 1 && c.strides()[0] != 1;
+    let vectorise_n = along_n < along_m || (along_n == along_m && c_rows_contiguous);
+    let b_t = Source::F32(b.reversed_axes());
+    let prob = if vectorise_n {
+        // C^T = B^T A^T: the kernel's rows run along n.
+        let finish = Finish {
+            bias: bias.map_or(Bias::None, Bias::PerRow),
+            activation,
+        };
+        Problem {
+            a: b_t,
+            b: a,
+            alpha,
+            beta,
+            finish,
+        }
+    } else {
+        let finish = Finish {
+            bias: bias.map_or(Bias::None, Bias::PerColumn),
+            activation,
+        };
+        Problem {
+            a,
+            b: b_t,
+            alpha,
+            beta,
+            finish,
+        }
+    };
+    let c = if vectorise_n { c.reversed_axes() } else { c };
+    // SAFETY: each arm runs a kernel whose target features `kernel.is_supported()` confirmed.
+    unsafe {
+        match kernel {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => gemm_blocked(kernel_avx512::kernel, &prob, c),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => gemm_blocked(kernel_avx2::kernel, &prob, c),
+            #[cfg(not(target_arch = "x86_64"))]
+            Kernel::Avx512 | Kernel::Avx2 => unreachable!("not supported off x86-64"),
+            Kernel::Portable => gemm_blocked(kernel_portable::kernel, &prob, c),
+        }
+    }
+}
+
+/// `C <- epilogue(beta * C)` when the product is empty (`k = 0`) or scaled away (`alpha = 0`).
+fn scale_only(
+    beta: f32,
+    mut c: ArrayViewMut2<'_, f32>,
+    bias: Option<&[f32]>,
+    activation: Activation,
+) {
+    for mut row in c.rows_mut() {
+        for (j, x) in row.iter_mut().enumerate() {
+            let mut v = if beta == 0.0 { 0.0 } else { beta * *x };
+            if let Some(bias) = bias {
+                v += bias[j];
             }
-            let old = if beta == 0.0 { 0.0 } else { beta * c[[i, j]] };
-            let mut v = alpha * acc + old;
-            match epilogue {
-                Epilogue::None => {}
-                Epilogue::AddBias(bias) => v += bias[j],
-                Epilogue::AddBiasRelu(bias) => v = (v + bias[j]).max(0.0),
+            if let Activation::Relu = activation {
+                v = v.max(0.0);
             }
-            c[[i, j]] = v;
+            *x = v;
         }
     }
 }

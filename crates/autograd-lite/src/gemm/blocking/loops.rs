@@ -1,0 +1,187 @@
+//! The five BLIS loops around the microkernel, with rayon over disjoint row blocks of `C'`.
+//!
+//! In the kernel's orientation the problem is `C' <- alpha * A' * B'^T + beta * C'` with `A'`
+//! `m x k` (packed into `MR`-row panels), `B'` `n x k` (packed into `NR`-row panels) and `C'`
+//! `m x n`; `mod.rs` chooses whether `C' = C` or `C' = C^T`.
+//!
+//! ```text
+//! Loop 5 (jc): NC-column blocks of C'            sequential
+//!   pack B'[jc block, all k] into NR panels       parallel over panels (disjoint)
+//!   split the MR panels of rows among threads     parallel over rows of C' (disjoint)
+//!   Loop 3 (ic): MC-row blocks of that share
+//!     Loop 4 (pc): KC reduction blocks, in order
+//!       pack A'[ic block, pc block] into MR panels (this thread's buffer)
+//!       Loop 2 (jr): NR panels of the B block
+//!         Loop 1 (ir): MR panels of the A block
+//!           microkernel -> MR x NR tile -> store into C' (+ epilogue after the last pc)
+//! ```
+//! The reduction loop is never split across threads and its blocks depend on `k` only, so
+//! each element of `C` is summed in the same order for any thread count.
+
+use std::ops::Range;
+
+use ndarray::{s, ArrayViewMut2, Axis};
+use rayon::prelude::*;
+
+use super::{kc_blocks, nc_block, MC, PAR_MIN_FLOPS};
+use crate::gemm::buffers::{with_buffer, Slot};
+use crate::gemm::pack::{pack_panels, Source};
+use crate::gemm::store::{store_tile, Finish, Step, TileWrite};
+use crate::gemm::KC_MAX;
+
+/// A microkernel: `tile <- A panel * B panel^T` over `a.len() / MR` reduction steps.
+pub(crate) type KernelFn<const MR: usize, const NR: usize> =
+    unsafe fn(&[f32], &[f32], &mut [[f32; MR]; NR]);
+
+/// One GEMM in the kernel's orientation.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Problem<'a> {
+    /// `A'`, `m x k`.
+    pub(crate) a: Source<'a>,
+    /// `B'`, `n x k`.
+    pub(crate) b: Source<'a>,
+    /// Multiplies `A' B'^T` when it is stored (1 when a `u8` operand already carries it).
+    pub(crate) alpha: f32,
+    /// Multiplies the old `C'`.
+    pub(crate) beta: f32,
+    /// Bias and activation applied after the last reduction block.
+    pub(crate) finish: Finish<'a>,
+}
+
+/// Runs the blocked GEMM with `kernel`.
+///
+/// # Safety
+/// `kernel` must be callable on this CPU (its target features detected).
+pub(crate) unsafe fn gemm_blocked<const MR: usize, const NR: usize>(
+    kernel: KernelFn<MR, NR>,
+    prob: &Problem<'_>,
+    mut c: ArrayViewMut2<'_, f32>,
+) {
+    let (m, k) = prob.a.dim();
+    let n = prob.b.dim().0;
+    let threads = rayon::current_num_threads();
+    let parallel = threads > 1 && 2 * m * n * k >= PAR_MIN_FLOPS;
+    let nc_max = nc_block(k, NR);
+    // Loop 5 (jc): NC-column blocks of C'.
+    for jc in (0..n).step_by(nc_max) {
+        let nc = nc_max.min(n - jc);
+        let b_panels = nc.div_ceil(NR);
+        let panel_len = k * NR;
+        with_buffer(Slot::B, b_panels * panel_len, |b_pack| {
+            // Pack all of k for this column block, panels in parallel when it pays.
+            let per_task = if parallel {
+                b_panels.div_ceil(threads)
+            } else {
+                b_panels
+            };
+            let pack_group = |(g, dst): (usize, &mut [f32])| {
+                let r0 = jc + g * per_task * NR;
+                let r1 = (r0 + per_task * NR).min(jc + nc);
+                pack_panels::<NR>(prob.b, r0..r1, 0..k, dst);
+            };
+            if parallel {
+                b_pack
+                    .par_chunks_mut(per_task * panel_len)
+                    .enumerate()
+                    .for_each(pack_group);
+            } else {
+                b_pack
+                    .chunks_mut(per_task * panel_len)
+                    .enumerate()
+                    .for_each(pack_group);
+            }
+            let b_pack: &[f32] = b_pack;
+            let c_block = c.slice_mut(s![.., jc..jc + nc]);
+            let m_panels = m.div_ceil(MR);
+            let chunks = if parallel { threads.min(m_panels) } else { 1 };
+            let rows = |panels: Range<usize>, c_rows: ArrayViewMut2<'_, f32>| {
+                // SAFETY: the caller guarantees `kernel` runs on this CPU.
+                unsafe { compute_rows(kernel, prob, b_pack, jc, panels, c_rows) }
+            };
+            split_rows::<MR>(c_block, 0..m_panels, chunks, &rows);
+        });
+    }
+}
+
+/// Hands disjoint row blocks of `c` (whole `MR` panels `panels`) to `chunks` rayon tasks.
+fn split_rows<const MR: usize>(
+    c: ArrayViewMut2<'_, f32>,
+    panels: Range<usize>,
+    chunks: usize,
+    f: &(impl Fn(Range<usize>, ArrayViewMut2<'_, f32>) + Sync),
+) {
+    if chunks <= 1 || panels.len() <= 1 {
+        f(panels, c);
+        return;
+    }
+    let left = chunks / 2;
+    let mid = panels.start + panels.len() * left / chunks;
+    let split = ((mid - panels.start) * MR).min(c.nrows());
+    let (top, bottom) = c.split_at(Axis(0), split);
+    rayon::join(
+        || split_rows::<MR>(top, panels.start..mid, left, f),
+        || split_rows::<MR>(bottom, mid..panels.end, chunks - left, f),
+    );
+}
+
+/// Loops 3, 4, 2, 1 for the rows `panels` of `C'` (held by `c`, whose row 0 is row
+/// `panels.start * MR` of `C'`) and the column block starting at `jc`.
+///
+/// # Safety
+/// `kernel` must be callable on this CPU.
+unsafe fn compute_rows<const MR: usize, const NR: usize>(
+    kernel: KernelFn<MR, NR>,
+    prob: &Problem<'_>,
+    b_pack: &[f32],
+    jc: usize,
+    panels: Range<usize>,
+    mut c: ArrayViewMut2<'_, f32>,
+) {
+    let (m, k) = prob.a.dim();
+    let (rows, nc) = c.dim();
+    let r0 = panels.start * MR;
+    let r_end = (r0 + rows).min(m);
+    let mc_max = (MC / MR).max(1) * MR;
+    let mut tile = [[0.0f32; MR]; NR];
+    // Loop 3 (ic): MC-row blocks.
+    for ic in (r0..r_end).step_by(mc_max) {
+        let mc = mc_max.min(r_end - ic);
+        let a_panels = mc.div_ceil(MR);
+        // Loop 4 (pc): reduction blocks, always in the same order.
+        for (pc, kc) in kc_blocks(k) {
+            let step = if pc == 0 {
+                Step::First { beta: prob.beta }
+            } else {
+                Step::Accumulate
+            };
+            let finish = (pc + kc == k).then_some(prob.finish);
+            with_buffer(Slot::A, mc_max * KC_MAX, |a_pack| {
+                pack_panels::<MR>(prob.a, ic..ic + mc, pc..pc + kc, a_pack);
+                // Loop 2 (jr): NR panels of B.
+                for jr in 0..nc.div_ceil(NR) {
+                    let j0 = jr * NR;
+                    let nr = NR.min(nc - j0);
+                    let b_panel = &b_pack[jr * k * NR + pc * NR..jr * k * NR + (pc + kc) * NR];
+                    // Loop 1 (ir): MR panels of A.
+                    for ir in 0..a_panels {
+                        let i0 = ic + ir * MR;
+                        let mr = MR.min(ic + mc - i0);
+                        let a_panel = &a_pack[ir * MR * kc..(ir + 1) * MR * kc];
+                        // SAFETY: the caller guarantees the kernel's target features; the
+                        // panels hold exactly `kc` steps of MR and NR values.
+                        unsafe { kernel(a_panel, b_panel, &mut tile) };
+                        let write = TileWrite {
+                            i0,
+                            j0: jc + j0,
+                            alpha: prob.alpha,
+                            step,
+                            finish,
+                        };
+                        let dst = c.slice_mut(s![i0 - r0..i0 - r0 + mr, j0..j0 + nr]);
+                        store_tile(&tile, dst, write);
+                    }
+                }
+            });
+        }
+    }
+}

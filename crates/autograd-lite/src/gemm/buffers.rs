@@ -1,0 +1,39 @@
+//! Reusable packing buffers, one pair per thread, so a GEMM allocates nothing in steady state.
+//!
+//! A buffer is taken out of its thread-local slot for the duration of a use and put back after,
+//! so a nested GEMM on the same thread (possible when rayon steals work while waiting) gets a
+//! fresh buffer instead of a `RefCell` panic. Buffers only grow.
+
+use std::cell::Cell;
+
+thread_local! {
+    static A_PANELS: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+    static B_PANELS: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+}
+
+/// Which buffer of this thread to use.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Slot {
+    /// The per-thread block of packed A panels.
+    A,
+    /// The block of packed B panels shared by all threads of one GEMM.
+    B,
+}
+
+/// Runs `f` with this thread's `slot` buffer, at least `len` long.
+pub(crate) fn with_buffer<R>(slot: Slot, len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    let key = match slot {
+        Slot::A => &A_PANELS,
+        Slot::B => &B_PANELS,
+    };
+    let mut buf = key.with(Cell::take);
+    if buf.len() < len {
+        buf.resize(len, 0.0);
+    }
+    let out = f(&mut buf[..len]);
+    key.with(|cell| {
+        let other = cell.take();
+        cell.set(if other.len() > buf.len() { other } else { buf });
+    });
+    out
+}
