@@ -1,0 +1,128 @@
+//! Softmax cross-entropy, PyTorch's `nn.CrossEntropyLoss()` (mean over the batch), forward and
+//! backward side by side, plus the arg-max used for accuracy.
+//!
+//! For one row `z` of logits with label `y`, using log-sum-exp so that no `exp` overflows:
+//! `m = max_j z_j`, `s = sum_j exp(z_j - m)`, `loss = m + ln s - z_y`, `p_j = exp(z_j - m) / s`.
+//! The batch loss is the mean over the `N` rows, and its gradient is fused:
+//! `dL/dz[i, j] = (p[i, j] - [j == y_i]) / N`.
+//!
+//! Deviation from PyTorch (rounding only): `ln s` and the sum over rows are taken in f64, so the
+//! loss is the f32 rounding of a more accurate value than PyTorch's all-f32 reduction.
+
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2};
+
+/// Checks `labels` against a logits matrix `[N, C]`; panics (a caller's bug) if they disagree.
+fn check_labels(logits: ArrayView2<'_, f32>, labels: &[u8]) {
+    let (n, classes) = logits.dim();
+    assert_eq!(
+        labels.len(),
+        n,
+        "cross-entropy: {n} rows of logits but {} labels",
+        labels.len()
+    );
+    if let Some(bad) = labels.iter().find(|&&y| usize::from(y) >= classes) {
+        panic!("cross-entropy: label {bad} is not below the number of classes {classes}");
+    }
+}
+
+/// One row: writes `e_j = exp(z_j - m)` into `e` and returns `(m, s)` with `s = sum_j e_j`.
+fn shifted_exp(z: ArrayView1<'_, f32>, e: &mut [f32]) -> (f32, f32) {
+    let m = z.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+    let mut s = 0.0f32;
+    for (e, &v) in e.iter_mut().zip(z.iter()) {
+        *e = (v - m).exp();
+        s += *e;
+    }
+    (m, s)
+}
+
+/// One row's loss `m + ln s - z_y`, in f64.
+fn row_loss(m: f32, s: f32, z_y: f32) -> f64 {
+    f64::from(m) + f64::from(s).ln() - f64::from(z_y)
+}
+
+/// Forward: `loss = (1/N) sum_i (logsumexp(z_i) - z[i, y_i])` for logits `z[N, C]`; also stores
+/// the softmax `p[N, C]`, which is all the backward needs. Panics if a label is `>= C`.
+pub fn cross_entropy_forward(
+    logits: ArrayView2<'_, f32>,
+    labels: &[u8],
+    mut probs: ArrayViewMut2<'_, f32>,
+) -> f32 {
+    check_labels(logits, labels);
+    assert_eq!(
+        probs.dim(),
+        logits.dim(),
+        "cross-entropy: probabilities must be shaped like the logits"
+    );
+    let n = labels.len();
+    let mut total = 0.0f64;
+    for ((z, mut p), &y) in logits.rows().into_iter().zip(probs.rows_mut()).zip(labels) {
+        let p = p.as_slice_mut().expect("probability rows are contiguous");
+        let (m, s) = shifted_exp(z, p);
+        p.iter_mut().for_each(|p| *p /= s);
+        total += row_loss(m, s, z[usize::from(y)]);
+    }
+    if n == 0 {
+        return f32::NAN; // PyTorch's mean over an empty batch is NaN too.
+    }
+    (total / n as f64) as f32
+}
+
+/// Backward (fused with the softmax): `dz[N, C] = beta dz + dloss * (p - onehot(y)) / N`, where
+/// `p` is the softmax stored by [`cross_entropy_forward`] and `dloss` the gradient of the loss
+/// (1 when the loss is the final scalar).
+pub fn cross_entropy_backward(
+    probs: ArrayView2<'_, f32>,
+    labels: &[u8],
+    dloss: f32,
+    beta: f32,
+    mut dlogits: ArrayViewMut2<'_, f32>,
+) {
+    check_labels(probs, labels);
+    let scale = dloss / labels.len() as f32;
+    for ((p, mut d), &y) in probs.rows().into_iter().zip(dlogits.rows_mut()).zip(labels) {
+        for (j, (d, &p)) in d.iter_mut().zip(p.iter()).enumerate() {
+            let onehot = if j == usize::from(y) { 1.0 } else { 0.0 };
+            let g = (p - onehot) * scale;
+            *d = if beta == 0.0 { g } else { beta * *d + g };
+        }
+    }
+}
+
+/// `sum_i (logsumexp(z_i) - z[i, y_i])` in f64, without storing the softmax (for evaluation).
+pub fn cross_entropy_sum(logits: ArrayView2<'_, f32>, labels: &[u8]) -> f64 {
+    check_labels(logits, labels);
+    let mut e = vec![0.0f32; logits.ncols()];
+    logits
+        .rows()
+        .into_iter()
+        .zip(labels)
+        .map(|(z, &y)| {
+            let (m, s) = shifted_exp(z, &mut e);
+            row_loss(m, s, z[usize::from(y)])
+        })
+        .sum()
+}
+
+/// The predicted class of one row: the index of its largest logit (the first on a tie, as
+/// `torch.argmax`; a NaN logit is never chosen unless the row is all NaN, then 0).
+pub fn argmax(z: ArrayView1<'_, f32>) -> usize {
+    let mut best = 0;
+    for (j, &v) in z.iter().enumerate() {
+        if v > z[best] || (z[best].is_nan() && !v.is_nan()) {
+            best = j;
+        }
+    }
+    best
+}
+
+/// How many rows of `logits[N, C]` have their arg-max equal to the label.
+pub fn count_correct(logits: ArrayView2<'_, f32>, labels: &[u8]) -> usize {
+    check_labels(logits, labels);
+    logits
+        .rows()
+        .into_iter()
+        .zip(labels)
+        .filter(|(z, &y)| argmax(z.view()) == usize::from(y))
+        .count()
+}
