@@ -1,0 +1,272 @@
+//! Bad arguments and config typos are errors that name the key and what is allowed.
+
+mod common;
+
+use common::{scheduler_config, sgd};
+use optim::{
+    OptimError, OptimizerConfig, ScheduleError, Scheduler, SchedulerConfig, Sgd, SgdConfig,
+};
+
+fn schedule_error(toml: &str) -> ScheduleError {
+    let mut opt = sgd();
+    Scheduler::new(&scheduler_config(toml), &mut opt).expect_err(toml)
+}
+
+fn assert_invalid(toml: &str, key: &str) {
+    match schedule_error(toml) {
+        ScheduleError::InvalidArgument { key: k, .. } => assert_eq!(k, key, "{toml}"),
+        other => panic!("{toml}: expected an invalid `{key}`, got {other:?}"),
+    }
+}
+
+#[test]
+fn out_of_range_scheduler_arguments() {
+    assert_invalid("name = 'StepLR'\nstep_size = 0", "step_size");
+    assert_invalid("name = 'ConstantLR'\nfactor = 0.0", "factor");
+    assert_invalid("name = 'ConstantLR'\nfactor = 1.5", "factor");
+    assert_invalid("name = 'LinearLR'\nstart_factor = 0.0", "start_factor");
+    assert_invalid("name = 'LinearLR'\nend_factor = 1.1", "end_factor");
+    assert_invalid("name = 'CosineAnnealingLR'\nT_max = 0", "T_max");
+    assert_invalid("name = 'CosineAnnealingWarmRestarts'\nT_0 = 0", "T_0");
+    assert_invalid(
+        "name = 'CosineAnnealingWarmRestarts'\nT_0 = 2\nT_mult = 0",
+        "T_mult",
+    );
+    assert_invalid("name = 'OneCycleLR'\nmax_lr = 0.1", "total_steps");
+    assert_invalid(
+        "name = 'OneCycleLR'\nmax_lr = 0.1\ntotal_steps = 10\npct_start = 1.5",
+        "pct_start",
+    );
+    assert_invalid(
+        "name = 'OneCycleLR'\nmax_lr = 0.1\nepochs = 0\nsteps_per_epoch = 5",
+        "epochs",
+    );
+    assert_invalid(
+        "name = 'CyclicLR'\nbase_lr = 0.01\nmax_lr = [0.1, 0.2]",
+        "max_lr",
+    );
+    assert_invalid("name = 'ReduceLROnPlateau'\nfactor = 1.0", "factor");
+    assert_invalid("name = 'ReduceLROnPlateau'\npatience = -1", "patience");
+    assert_invalid("name = 'SequentialLR'\nmilestones = []\n[[schedulers]]\nname = 'StepLR'\nstep_size = 1\n[[schedulers]]\nname = 'StepLR'\nstep_size = 1", "milestones");
+    assert_invalid("name = 'ChainedScheduler'\nschedulers = []", "schedulers");
+    let err = schedule_error("name = 'StepLR'\nstep_size = 0");
+    assert_eq!(
+        err.to_string(),
+        "StepLR: invalid `step_size` = 0; allowed: an integer >= 1"
+    );
+}
+
+#[test]
+fn zero_length_one_cycle_phase_is_a_division_by_zero() {
+    // pct_start·total_steps = 1: PyTorch raises ZeroDivisionError at construction.
+    let err =
+        schedule_error("name = 'OneCycleLR'\nmax_lr = 0.1\ntotal_steps = 10\npct_start = 0.1");
+    assert!(
+        matches!(
+            err,
+            ScheduleError::DivisionByZero {
+                scheduler: "OneCycleLR",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn plateau_cannot_be_sequenced_or_chained() {
+    let err =
+        schedule_error("name = 'ChainedScheduler'\n[[schedulers]]\nname = 'ReduceLROnPlateau'");
+    assert!(
+        err.to_string()
+            .contains("schedulers[0] is ReduceLROnPlateau"),
+        "{err}"
+    );
+    let err = schedule_error("name = 'SequentialLR'\nmilestones = [2]\n[[schedulers]]\nname = 'StepLR'\nstep_size = 1\n[[schedulers]]\nname = 'SequentialLR'\nmilestones = []\n[[schedulers.schedulers]]\nname = 'StepLR'\nstep_size = 1");
+    assert!(
+        err.to_string().contains("schedulers[1] is a SequentialLR"),
+        "{err}"
+    );
+}
+
+#[test]
+fn config_typos_name_the_key_and_the_allowed_ones() {
+    let err =
+        toml::from_str::<SchedulerConfig>("name = 'StepLR'\nstep_sise = 4").expect_err("typo");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("step_sise") && msg.contains("step_size") && msg.contains("gamma"),
+        "{msg}"
+    );
+
+    let err =
+        toml::from_str::<SchedulerConfig>("name = 'StepLr'\nstep_size = 4").expect_err("typo");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("StepLr") && msg.contains("StepLR") && msg.contains("ReduceLROnPlateau"),
+        "{msg}"
+    );
+
+    let err = toml::from_str::<SchedulerConfig>("name = 'ReduceLROnPlateau'\nmode = 'maximum'")
+        .expect_err("bad mode");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("maximum") && msg.contains("`min`") && msg.contains("`max`"),
+        "{msg}"
+    );
+
+    let err = toml::from_str::<SchedulerConfig>(
+        "name = 'LambdaLR'\nlr_lambda = { name = 'exp', gamma = 0.9 }",
+    )
+    .expect_err("bad lambda");
+    let msg = err.to_string();
+    assert!(msg.contains("exp") && msg.contains("exponential"), "{msg}");
+
+    let err = serde_json::from_value::<SchedulerConfig>(
+        serde_json::json!({"name": "CosineAnnealingLR", "t_max": 5}),
+    )
+    .expect_err("case matters");
+    let msg = err.to_string();
+    assert!(msg.contains("t_max") && msg.contains("T_max"), "{msg}");
+
+    let err = toml::from_str::<OptimizerConfig>("name = 'SGD'\nlr = 0.1\nmomentun = 0.9")
+        .expect_err("typo");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("momentun") && msg.contains("momentum") && msg.contains("nesterov"),
+        "{msg}"
+    );
+
+    let err = toml::from_str::<OptimizerConfig>("name = 'Adam'\nlr = 0.1").expect_err("no Adam");
+    assert!(err.to_string().contains("SGD"), "{err}");
+}
+
+#[test]
+fn optimizer_config_parses_with_pytorch_defaults() {
+    let config: OptimizerConfig =
+        toml::from_str("name = 'SGD'\nlr = 0.1\nmomentum = 0.9\nnesterov = true").expect("valid");
+    assert_eq!(
+        config.sgd,
+        SgdConfig {
+            lr: 0.1,
+            momentum: 0.9,
+            nesterov: true,
+            ..SgdConfig::default()
+        }
+    );
+    let defaults: OptimizerConfig = toml::from_str("name = 'SGD'").expect("valid");
+    assert_eq!(defaults.sgd.lr, 1e-3, "PyTorch's current default lr");
+    assert!(config.build(&[3, 2]).is_ok());
+}
+
+#[test]
+fn sgd_argument_checks() {
+    let bad = |c: SgdConfig| Sgd::new(&c, &[1]).expect_err("invalid");
+    let d = SgdConfig::default();
+    assert!(matches!(
+        bad(SgdConfig { lr: -0.1, ..d }),
+        OptimError::InvalidArgument { key: "lr", .. }
+    ));
+    assert!(matches!(
+        bad(SgdConfig {
+            momentum: -0.9,
+            ..d
+        }),
+        OptimError::InvalidArgument {
+            key: "momentum",
+            ..
+        }
+    ));
+    assert!(matches!(
+        bad(SgdConfig {
+            weight_decay: -1e-4,
+            ..d
+        }),
+        OptimError::InvalidArgument {
+            key: "weight_decay",
+            ..
+        }
+    ));
+    assert!(matches!(
+        bad(SgdConfig { lr: f64::NAN, ..d }),
+        OptimError::InvalidArgument { key: "lr", .. }
+    ));
+    assert!(matches!(
+        bad(SgdConfig {
+            nesterov: true,
+            ..d
+        }),
+        OptimError::NesterovNeedsMomentum { .. }
+    ));
+    let err = bad(SgdConfig {
+        nesterov: true,
+        momentum: 0.9,
+        dampening: 0.1,
+        ..d
+    });
+    assert!(err.to_string().contains("dampening"), "{err}");
+    assert!(Sgd::with_groups(&[]).is_err());
+}
+
+#[test]
+fn sgd_step_checks_tensor_counts_and_lengths() {
+    let mut opt = Sgd::new(
+        &SgdConfig {
+            lr: 0.1,
+            ..SgdConfig::default()
+        },
+        &[2, 3],
+    )
+    .expect("valid");
+    let (mut a, mut b) = (vec![0.0f32; 2], vec![0.0f32; 3]);
+    let err = opt
+        .step(&mut [&mut a], &[&[0.0; 2]])
+        .expect_err("one tensor missing");
+    assert_eq!(
+        err,
+        OptimError::TensorCount {
+            expected: 2,
+            params: 1,
+            grads: 1
+        }
+    );
+    let err = opt
+        .step(&mut [&mut a, &mut b], &[&[0.0; 2], &[0.0; 2]])
+        .expect_err("short grad");
+    assert_eq!(
+        err,
+        OptimError::TensorLength {
+            index: 1,
+            expected: 3,
+            param: 3,
+            grad: 2
+        }
+    );
+    assert_eq!(opt.step_count(), 0, "a refused step does nothing");
+    assert!(opt.set_lr(2, 0.1).is_err());
+}
+
+#[test]
+fn step_report_gives_the_norms_of_what_happened() {
+    let mut opt = Sgd::new(
+        &SgdConfig {
+            lr: 0.5,
+            momentum: 0.9,
+            ..SgdConfig::default()
+        },
+        &[2],
+    )
+    .expect("valid");
+    let mut p = vec![3.0f32, 4.0];
+    let report = opt
+        .step(&mut [&mut p], &[&[0.6, 0.8]])
+        .expect("step")
+        .tensors[0];
+    // First momentum step: b = g, p -= 0.5·g.
+    assert_eq!(p, vec![2.7, 3.6]);
+    assert_eq!(report.lr, 0.5);
+    assert!((report.grad_norm - 1.0).abs() < 1e-7);
+    assert!((report.buffer_norm - 1.0).abs() < 1e-7);
+    assert!((report.update_norm - 0.5).abs() < 1e-6);
+    assert!((report.param_norm - 4.5).abs() < 1e-6);
+}
