@@ -133,7 +133,7 @@ pub fn linear_backward_weight(
     }
 }
 
-/// Backward, bias: `db[j] = beta db[j] + sum_i dy[i, j]` (rows summed in order, in f32).
+/// Backward, bias: `db[j] = beta db[j] + sum_i dy[i, j]` (each column summed in f32, then added).
 pub fn linear_backward_bias(dy: ArrayView2<'_, f32>, beta: f32, db: &mut [f32]) {
     assert_eq!(
         dy.ncols(),
@@ -141,15 +141,9 @@ pub fn linear_backward_bias(dy: ArrayView2<'_, f32>, beta: f32, db: &mut [f32]) 
         "bias gradient: dy has {} columns",
         dy.ncols()
     );
-    if beta == 0.0 {
-        db.fill(0.0);
-    } else if beta != 1.0 {
-        db.iter_mut().for_each(|d| *d *= beta);
-    }
-    for row in dy.rows() {
-        for (d, &g) in db.iter_mut().zip(row.iter()) {
-            *d += g;
-        }
+    for (d, column) in db.iter_mut().zip(dy.columns()) {
+        let sum = column.sum();
+        *d = if beta == 0.0 { sum } else { beta * *d + sum };
     }
 }
 
