@@ -42,18 +42,20 @@ fn batch_size(mlp: &Mlp, images: &[u8], labels: &[u8]) -> usize {
 impl TrainStep {
     /// A workspace for `mlp`'s shapes and batches of up to `max_batch` samples. Runs one pass
     /// on a blank batch so every buffer is allocated here; gradients start at zero.
+    ///
+    /// The GEMM keeps its packing buffers per thread and creates them on first use, so the
+    /// blank pass also runs once on every rayon thread (as the caller of each GEMM shape): no
+    /// worker thread allocates in a later step either.
     pub fn new(mlp: &Mlp, max_batch: usize) -> TrainStep {
-        let mut step = TrainStep {
-            tape: Tape::new(),
-            max_batch,
-        };
+        let mut tape = Tape::new();
         if max_batch > 0 {
             let images = vec![0u8; max_batch * mlp.inputs()];
             let labels = vec![0u8; max_batch];
-            step.forward_backward(mlp, &images, &labels);
-            step.tape.zero_param_grads();
+            rayon::broadcast(|_| record_and_backward(&mut Tape::new(), mlp, &images, &labels));
+            record_and_backward(&mut tape, mlp, &images, &labels);
+            tape.zero_param_grads();
         }
-        step
+        TrainStep { tape, max_batch }
     }
 
     /// The largest batch the workspace was sized for (larger batches work but allocate).
@@ -68,26 +70,7 @@ impl TrainStep {
     /// GEMM; no gradient is computed for `x`. Panics if the sizes disagree or a label is
     /// `>= classes`.
     pub fn forward_backward(&mut self, mlp: &Mlp, images: &[u8], labels: &[u8]) -> StepOutput {
-        let n = batch_size(mlp, images, labels);
-        let pixels = ArrayView2::from_shape((n, mlp.inputs()), images)
-            .expect("length checked by batch_size");
-        let params = mlp.param_views();
-        let inputs = [Operand::U8 {
-            pixels,
-            scale: PIXEL_SCALE,
-        }];
-        let mut s = self.tape.session(&params, &inputs);
-        let (w1, b1, w2, b2) = (s.param(0), s.param(1), s.param(2), s.param(3));
-        let x = s.input(0);
-        let h = s.linear_relu(x, w1, b1);
-        let logits = s.linear(h, w2, b2);
-        let loss = s.cross_entropy(logits, labels);
-        let output = StepOutput {
-            loss: s.value(loss)[[0, 0]],
-            correct: count_correct(s.value(logits), labels),
-        };
-        s.backward(loss);
-        output
+        record_and_backward(&mut self.tape, mlp, images, labels)
     }
 
     /// The gradients of the last [`TrainStep::forward_backward`], in [`Mlp::PARAM_NAMES`] order,
@@ -95,6 +78,30 @@ impl TrainStep {
     pub fn grads(&self) -> [&[f32]; 4] {
         [0, 1, 2, 3].map(|k| self.tape.param_grad(k))
     }
+}
+
+/// Records `loss = CE(fc2(relu(fc1(x))), labels)` on `tape` and runs its backward.
+fn record_and_backward(tape: &mut Tape, mlp: &Mlp, images: &[u8], labels: &[u8]) -> StepOutput {
+    let n = batch_size(mlp, images, labels);
+    let pixels =
+        ArrayView2::from_shape((n, mlp.inputs()), images).expect("length checked by batch_size");
+    let params = mlp.param_views();
+    let inputs = [Operand::U8 {
+        pixels,
+        scale: PIXEL_SCALE,
+    }];
+    let mut s = tape.session(&params, &inputs);
+    let (w1, b1, w2, b2) = (s.param(0), s.param(1), s.param(2), s.param(3));
+    let x = s.input(0);
+    let h = s.linear_relu(x, w1, b1);
+    let logits = s.linear(h, w2, b2);
+    let loss = s.cross_entropy(logits, labels);
+    let output = StepOutput {
+        loss: s.value(loss)[[0, 0]],
+        correct: count_correct(s.value(logits), labels),
+    };
+    s.backward(loss);
+    output
 }
 
 /// The result of [`evaluate`].

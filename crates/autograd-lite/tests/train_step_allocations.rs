@@ -1,0 +1,100 @@
+//! The training step allocates nothing after the first batch: a counting global allocator sees
+//! zero allocations (or reallocations) in steady-state steps, across all threads (rayon's
+//! included), for full batches, a short last batch, and full batches again.
+//!
+//! This file holds a single test so that no other test allocates while it counts.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use autograd_lite::{Mlp, SplitMix64, TrainStep};
+
+/// Counts every allocation and reallocation made by the process, then defers to `System`.
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so
+// `System`'s guarantees are ours; the counter is an atomic with no other effect.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: forwarded unchanged (see the impl).
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: forwarded unchanged (see the impl).
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: forwarded unchanged (see the impl).
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged (see the impl).
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn steady_state_training_steps_allocate_nothing() {
+    const BATCH: usize = 256;
+    let mut mlp = Mlp::new(784, 100, 10, 0);
+    let mut rng = SplitMix64::new(1);
+    // Three batches worth of data: two full, one short (as the last batch of an epoch: 60000 % 256).
+    let images: Vec<u8> = (0..3 * BATCH * 784)
+        .map(|_| (rng.next_u64() >> 56) as u8)
+        .collect();
+    let labels: Vec<u8> = (0..3 * BATCH)
+        .map(|_| (rng.next_u64() % 10) as u8)
+        .collect();
+    let batch = |i: usize, n: usize| {
+        (
+            &images[i * BATCH * 784..][..n * 784],
+            &labels[i * BATCH..][..n],
+        )
+    };
+    let sizes = [BATCH, BATCH, 96, BATCH, 96, BATCH, BATCH, BATCH];
+
+    let mut step = TrainStep::new(&mlp, BATCH);
+    let sgd = |mlp: &mut Mlp, grads: [&[f32]; 4]| {
+        for (p, g) in mlp.params_mut().into_iter().zip(grads) {
+            p.iter_mut().zip(g).for_each(|(p, g)| *p -= 0.1 * g);
+        }
+    };
+    // The first batch may allocate (lazily created thread-local GEMM buffers, rayon's pool).
+    let (x, y) = batch(0, BATCH);
+    let first = step.forward_backward(&mlp, x, y);
+    sgd(&mut mlp, step.grads());
+
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let mut losses = [0.0f32; 8];
+    for (i, &n) in sizes.iter().enumerate() {
+        let (x, y) = batch(i % 3, n);
+        losses[i] = step.forward_backward(&mlp, x, y).loss;
+        sgd(&mut mlp, step.grads());
+    }
+    let allocations = ALLOCATIONS.load(Ordering::SeqCst) - before;
+
+    assert_eq!(
+        allocations,
+        0,
+        "allocations in {} steady-state training steps",
+        sizes.len()
+    );
+    // The steps did real work: the loss of batch 0 went down after training on it.
+    assert!(
+        losses[3] < first.loss,
+        "loss {} -> {}",
+        first.loss,
+        losses[3]
+    );
+}
