@@ -289,7 +289,7 @@ impl fmt::Display for Error {
             ),
             Error::MissingFile { dir, name } => write!(
                 f,
-                "{}: neither {name}.gz nor {name} exists; run `trainer data fetch --dir {}` or point --data-dir at the files",
+                "{}: neither {name}.gz nor {name} exists; run `trainer data fetch --dir {}` or copy the files there",
                 dir.display(),
                 dir.display()
             ),
