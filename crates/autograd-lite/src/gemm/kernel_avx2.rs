@@ -2,26 +2,53 @@
 //!
 //! With 16 ymm registers the classic choice is two 8-lane vectors of A by six broadcast
 //! columns of B: 12 accumulators, 2 for the A column, 1 for the broadcast, leaving one spare.
-//! 12 independent FMA chains cover the 4-5 cycle FMA latency on two FMA ports.
+//! 12 independent FMA chains cover the 4-5 cycle FMA latency on two FMA ports. Written with
+//! intrinsics for the reason given in `kernel_avx512.rs` (plain Rust kept the accumulators in
+//! memory).
+
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::{
+    __m256, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps,
+};
 
 /// Rows of the tile (the vectorised direction).
 pub(crate) const MR: usize = 16;
 /// Columns of the tile (the broadcast direction).
 pub(crate) const NR: usize = 6;
 
-/// `tile <- sum_p a[p] (outer) b[p]` over `kc` packed steps (see `kernel_avx512::kernel`).
+/// `tile <- sum_p a[p] (outer) b[p]` over `kc = a.len() / MR` packed steps (see
+/// `kernel_avx512::kernel`).
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA (the dispatcher checks with `is_x86_feature_detected!`).
 #[target_feature(enable = "avx2,fma")]
 pub(crate) unsafe fn kernel(a: &[f32], b: &[f32], tile: &mut [[f32; MR]; NR]) {
-    let mut acc = [[0.0f32; MR]; NR];
+    let kc = a.len() / MR;
+    assert!(
+        b.len() >= kc * NR,
+        "microkernel: B panel shorter than A panel"
+    );
+    let mut lo: [__m256; NR] = [_mm256_setzero_ps(); NR];
+    let mut hi: [__m256; NR] = [_mm256_setzero_ps(); NR];
     for (av, bv) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+        // SAFETY: `av` holds MR = 16 floats, so both 8-float loads are in bounds.
+        let (a_lo, a_hi) = unsafe {
+            (
+                _mm256_loadu_ps(av.as_ptr()),
+                _mm256_loadu_ps(av.as_ptr().add(8)),
+            )
+        };
         for j in 0..NR {
-            for i in 0..MR {
-                acc[j][i] = av[i].mul_add(bv[j], acc[j][i]);
-            }
+            let bj = _mm256_set1_ps(bv[j]);
+            lo[j] = _mm256_fmadd_ps(a_lo, bj, lo[j]);
+            hi[j] = _mm256_fmadd_ps(a_hi, bj, hi[j]);
         }
     }
-    *tile = acc;
+    for ((col, l), h) in tile.iter_mut().zip(lo).zip(hi) {
+        // SAFETY: `col` holds MR = 16 floats, so both 8-float stores are in bounds.
+        unsafe {
+            _mm256_storeu_ps(col.as_mut_ptr(), l);
+            _mm256_storeu_ps(col.as_mut_ptr().add(8), h);
+        }
+    }
 }

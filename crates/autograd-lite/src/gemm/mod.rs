@@ -26,9 +26,16 @@ mod kernel_avx512;
 mod kernel_portable;
 mod naive;
 mod pack;
+#[cfg(target_arch = "x86_64")]
+mod pack_avx512;
 mod store;
 
 use std::sync::OnceLock;
+
+/// The `ndarray` this API is written against, re-exported so that callers without their own
+/// dependency on it (the `trainer` binary's `bench gemm`, the criterion benches) build views of
+/// the same version.
+pub use ndarray;
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 

@@ -11,6 +11,9 @@ use std::ops::Range;
 
 use ndarray::{s, ArrayView2};
 
+#[cfg(target_arch = "x86_64")]
+use super::pack_avx512;
+
 /// A `len x k` operand as the packer reads it.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Source<'a> {
@@ -56,14 +59,71 @@ pub(crate) fn pack_panels<const W: usize>(
         let r0 = rows.start + q * W;
         let r1 = (r0 + W).min(rows.end);
         match src {
-            Source::F32(v) => pack_one::<f32, W>(v.slice(s![r0..r1, ks.clone()]), panel, |x| x),
+            Source::F32(v) => {
+                let block = v.slice(s![r0..r1, ks.clone()]);
+                let done = transpose_fast_f32::<W>(block, panel);
+                let rest = block.slice(s![.., done..]);
+                pack_one::<f32, W>(rest, &mut panel[done * W..], |x| x);
+            }
             Source::U8 { view, scale } => {
-                pack_one::<u8, W>(view.slice(s![r0..r1, ks.clone()]), panel, |x: u8| {
-                    f32::from(x) * scale
-                })
+                let block = view.slice(s![r0..r1, ks.clone()]);
+                let done = transpose_fast_u8::<W>(block, scale, panel);
+                let rest = block.slice(s![.., done..]);
+                pack_one::<u8, W>(rest, &mut panel[done * W..], |x| f32::from(x) * scale);
             }
         }
     }
+}
+
+/// The vectorised transpose for a full panel contiguous along `k`; returns how many leading
+/// steps it packed (a multiple of 16, or 0 when it does not apply).
+fn transpose_fast_f32<const W: usize>(block: ArrayView2<'_, f32>, panel: &mut [f32]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let (rows, kc) = block.dim();
+        let (rs, ks) = (block.strides()[0], block.strides()[1]);
+        if rows == W && W % 16 == 0 && ks == 1 && rs > 0 && kc >= 16 && pack_avx512::available() {
+            // SAFETY: AVX-512F was detected; the block's W rows hold `kc` contiguous steps at
+            // offsets `r * rs`, of which the first `16 * (kc / 16)` are read; the panel holds
+            // `kc * W` values.
+            unsafe {
+                pack_avx512::transpose_f32(block.as_ptr(), rs as usize, W / 16, kc / 16, panel, W)
+            };
+            return kc / 16 * 16;
+        }
+    }
+    let _ = (block, panel);
+    0
+}
+
+/// [`transpose_fast_f32`] for pixels scaled by `scale`.
+fn transpose_fast_u8<const W: usize>(
+    block: ArrayView2<'_, u8>,
+    scale: f32,
+    panel: &mut [f32],
+) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let (rows, kc) = block.dim();
+        let (rs, ks) = (block.strides()[0], block.strides()[1]);
+        if rows == W && W % 16 == 0 && ks == 1 && rs > 0 && kc >= 16 && pack_avx512::available() {
+            // SAFETY: as in `transpose_fast_f32`, with 16-byte reads inside each row's steps.
+            unsafe {
+                pack_avx512::transpose_u8(
+                    block.as_ptr(),
+                    rs as usize,
+                    W / 16,
+                    kc / 16,
+                    scale,
+                    panel,
+                    W,
+                )
+            };
+            return kc / 16 * 16;
+        }
+    }
+    let _ = (block, scale, panel);
+    0
 }
 
 /// Packs one panel: `block` is at most `W x kc`; `panel` is exactly `W * kc` values.
@@ -82,8 +142,14 @@ fn pack_one<T: Copy, const W: usize>(
     if rs == 1 || rows == 1 {
         // The panel direction is contiguous: each step copies one run of `rows` values.
         for (col, src) in panel.chunks_exact_mut(W).zip(block.columns()) {
-            for (d, &x) in col.iter_mut().zip(src.iter()) {
-                *d = convert(x);
+            if let Some(src) = src.as_slice() {
+                for (d, &x) in col[..rows].iter_mut().zip(src) {
+                    *d = convert(x);
+                }
+            } else {
+                for (d, &x) in col.iter_mut().zip(src.iter()) {
+                    *d = convert(x);
+                }
             }
         }
     } else if ks == 1 {

@@ -6,7 +6,7 @@
 //! L1. Every element goes through the same operations in the same order whatever the thread
 //! count or the block boundaries of M and N, which keeps results bit-identical.
 
-use ndarray::{ArrayViewMut1, ArrayViewMut2};
+use ndarray::ArrayViewMut2;
 
 /// How a tile combines with what `C` already holds.
 #[derive(Clone, Copy, Debug)]
@@ -72,40 +72,70 @@ pub(crate) fn store_tile<const MR: usize, const NR: usize>(
     w: TileWrite<'_>,
 ) {
     let (mr, nr) = c.dim();
-    for (j, t) in tile.iter().enumerate().take(nr) {
-        let t = &t[..mr];
-        let col = c.column_mut(j);
-        store_column::<MR>(col, t, j, mr, w);
-    }
-}
-
-fn store_column<const MR: usize>(
-    mut col: ArrayViewMut1<'_, f32>,
-    t: &[f32],
-    j: usize,
-    mr: usize,
-    w: TileWrite<'_>,
-) {
-    if let Some(dst) = col.as_slice_mut() {
-        write_run(dst, t, j, w);
+    let finish_bias = w.finish.map_or(Bias::None, |f| f.bias);
+    let (rs, cs) = (c.strides()[0], c.strides()[1]);
+    if rs == 1 || mr == 1 {
+        // Columns of C' are contiguous (C' = C^T of a row-major C): one run per tile column.
+        for (j, (t, mut col)) in tile.iter().zip(c.columns_mut()).enumerate() {
+            let bias = match finish_bias {
+                Bias::None => RunBias::None,
+                Bias::PerColumn(b) => RunBias::Scalar(b[w.j0 + j]),
+                Bias::PerRow(b) => RunBias::Slice(&b[w.i0..w.i0 + mr]),
+            };
+            match col.as_slice_mut() {
+                Some(run) => write_run(run, &t[..mr], bias, w),
+                None => unreachable!("a column with unit stride is contiguous"),
+            }
+        }
+    } else if cs == 1 {
+        // Rows of C' are contiguous (C' = C, row-major): transpose the tile, one run per row.
+        let mut row_vals = [0.0f32; NR];
+        for (i, mut row) in c.rows_mut().into_iter().enumerate() {
+            for (v, t) in row_vals.iter_mut().zip(tile.iter()) {
+                *v = t[i];
+            }
+            let bias = match finish_bias {
+                Bias::None => RunBias::None,
+                Bias::PerColumn(b) => RunBias::Slice(&b[w.j0..w.j0 + nr]),
+                Bias::PerRow(b) => RunBias::Scalar(b[w.i0 + i]),
+            };
+            match row.as_slice_mut() {
+                Some(run) => write_run(run, &row_vals[..nr], bias, w),
+                None => unreachable!("a row with unit stride is contiguous"),
+            }
+        }
     } else {
-        // Strided column of `C'`: gather, update as a contiguous run, scatter back.
+        // Any other strides: gather each column into a run, update it, scatter it back.
         let mut run = [0.0f32; MR];
-        let run = &mut run[..mr];
-        if !matches!(w.step, Step::First { beta } if beta == 0.0) {
+        for (j, (t, mut col)) in tile.iter().zip(c.columns_mut()).enumerate() {
+            let run = &mut run[..mr];
             for (r, &x) in run.iter_mut().zip(col.iter()) {
                 *r = x;
             }
-        }
-        write_run(run, t, j, w);
-        for (x, &r) in col.iter_mut().zip(run.iter()) {
-            *x = r;
+            let bias = match finish_bias {
+                Bias::None => RunBias::None,
+                Bias::PerColumn(b) => RunBias::Scalar(b[w.j0 + j]),
+                Bias::PerRow(b) => RunBias::Slice(&b[w.i0..w.i0 + mr]),
+            };
+            write_run(run, &t[..mr], bias, w);
+            for (x, &r) in col.iter_mut().zip(run.iter()) {
+                *x = r;
+            }
         }
     }
 }
 
-/// The element operations on one contiguous run of a column, each a separate vectorisable loop.
-fn write_run(dst: &mut [f32], t: &[f32], j: usize, w: TileWrite<'_>) {
+/// The bias of one contiguous run.
+#[derive(Clone, Copy)]
+enum RunBias<'a> {
+    None,
+    Scalar(f32),
+    Slice(&'a [f32]),
+}
+
+/// The element operations on one contiguous run, each a separate vectorisable loop. With
+/// `beta = 0` on the first block the old values are not read.
+fn write_run(dst: &mut [f32], t: &[f32], bias: RunBias<'_>, w: TileWrite<'_>) {
     let alpha = w.alpha;
     match w.step {
         Step::First { beta: 0.0 } => {
@@ -125,16 +155,15 @@ fn write_run(dst: &mut [f32], t: &[f32], j: usize, w: TileWrite<'_>) {
         }
     }
     let Some(finish) = w.finish else { return };
-    match finish.bias {
-        Bias::None => {}
-        Bias::PerColumn(bias) => {
-            let b = bias[w.j0 + j];
+    match bias {
+        RunBias::None => {}
+        RunBias::Scalar(b) => {
             for d in dst.iter_mut() {
                 *d += b;
             }
         }
-        Bias::PerRow(bias) => {
-            for (d, &b) in dst.iter_mut().zip(&bias[w.i0..]) {
+        RunBias::Slice(bias) => {
+            for (d, &b) in dst.iter_mut().zip(bias) {
                 *d += b;
             }
         }
