@@ -13,6 +13,9 @@
 //! rows but did not unroll the 10 columns, so it kept the accumulators in memory (a load and a
 //! store around every FMA, about a third of peak). The intrinsics below are the same loop with
 //! the registers spelled out.
+//!
+//! AVX-512 intrinsics and `target_feature(enable = "avx512f")` are stable since Rust 1.89, so
+//! this file needs 1.89 (the workspace's `rust-version` must say so; `mod.rs` tells clippy).
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::{

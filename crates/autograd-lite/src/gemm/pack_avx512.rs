@@ -2,6 +2,9 @@
 //! `X` in `X W^T`), so each panel is a transpose. Scalar code would spend one store per element;
 //! here 16 rows x 16 steps are loaded as 16 vectors (u8 pixels widened and scaled on the way),
 //! transposed in registers with the usual unpack/shuffle network, and stored as 16 vectors.
+//!
+//! AVX-512 intrinsics and `target_feature(enable = "avx512f")` are stable since Rust 1.89, so
+//! this file needs 1.89 (the workspace's `rust-version` must say so; `mod.rs` tells clippy).
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::{
