@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod bench_cmd;
 mod data_cmd;
+mod plot;
 mod schedule_cmd;
 mod train_cmd;
 

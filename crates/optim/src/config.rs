@@ -188,7 +188,7 @@ impl fmt::Debug for ScaleFn {
 }
 
 /// `ReduceLROnPlateau(mode=...)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PlateauMode {
     /// Lower is better (a loss).
@@ -198,7 +198,7 @@ pub enum PlateauMode {
 }
 
 /// `ReduceLROnPlateau(threshold_mode=...)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ThresholdMode {
     /// Improvement relative to the best value (best·(1 ± threshold)).
@@ -208,7 +208,7 @@ pub enum ThresholdMode {
 }
 
 /// `CyclicLR(mode=...)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CyclicMode {
     /// Scale 1 every cycle.
@@ -220,7 +220,7 @@ pub enum CyclicMode {
 }
 
 /// `CyclicLR(scale_mode=...)` (only used with a custom scale function).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ScaleMode {
     /// The scale function receives the cycle number.
@@ -230,7 +230,7 @@ pub enum ScaleMode {
 }
 
 /// `OneCycleLR(anneal_strategy=...)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AnnealStrategy {
     /// Cosine annealing.
@@ -534,4 +534,87 @@ impl SchedulerConfig {
             SchedulerConfig::CosineAnnealingWarmRestarts { .. } => "CosineAnnealingWarmRestarts",
         }
     }
+}
+
+impl<'de> Deserialize<'de> for PlateauMode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        choice(
+            deserializer,
+            "mode",
+            &[("min", PlateauMode::Min), ("max", PlateauMode::Max)],
+        )
+    }
+}
+
+impl<'de> Deserialize<'de> for ThresholdMode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        choice(
+            deserializer,
+            "threshold_mode",
+            &[("rel", ThresholdMode::Rel), ("abs", ThresholdMode::Abs)],
+        )
+    }
+}
+
+impl<'de> Deserialize<'de> for CyclicMode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        choice(
+            deserializer,
+            "mode",
+            &[
+                ("triangular", CyclicMode::Triangular),
+                ("triangular2", CyclicMode::Triangular2),
+                ("exp_range", CyclicMode::ExpRange),
+            ],
+        )
+    }
+}
+
+impl<'de> Deserialize<'de> for ScaleMode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        choice(
+            deserializer,
+            "scale_mode",
+            &[
+                ("cycle", ScaleMode::Cycle),
+                ("iterations", ScaleMode::Iterations),
+            ],
+        )
+    }
+}
+
+impl<'de> Deserialize<'de> for AnnealStrategy {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        choice(
+            deserializer,
+            "anneal_strategy",
+            &[
+                ("cos", AnnealStrategy::Cos),
+                ("linear", AnnealStrategy::Linear),
+            ],
+        )
+    }
+}
+
+/// Deserialise one of a fixed set of strings; the error names the key and the allowed values.
+fn choice<'de, D: Deserializer<'de>, T: Copy>(
+    deserializer: D,
+    key: &str,
+    options: &[(&str, T)],
+) -> Result<T, D::Error> {
+    let given = String::deserialize(deserializer)?;
+    options
+        .iter()
+        .find(|(name, _)| *name == given)
+        .map(|(_, v)| *v)
+        .ok_or_else(|| {
+            let allowed: Vec<String> = options
+                .iter()
+                .map(|(name, _)| format!("\"{name}\""))
+                .collect();
+            de::Error::custom(format!(
+                "`{key}` = \"{given}\" is not allowed; use one of {}",
+                allowed.join(", ")
+            ))
+        })
 }

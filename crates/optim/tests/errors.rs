@@ -111,7 +111,7 @@ fn config_typos_name_the_key_and_the_allowed_ones() {
         .expect_err("bad mode");
     let msg = err.to_string();
     assert!(
-        msg.contains("maximum") && msg.contains("`min`") && msg.contains("`max`"),
+        msg.contains("`mode` = \"maximum\"") && msg.contains("\"min\", \"max\""),
         "{msg}"
     );
 

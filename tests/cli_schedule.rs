@@ -1,0 +1,363 @@
+//! `trainer schedule`: exact CSV for the issue's example config, ReduceLROnPlateau with
+//! `--metrics`, config errors, and a well-formed SVG from `--plot`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const ISSUE_EXAMPLE: &str = r#"
+epochs = 5
+seed = 1
+
+[data]
+dir = "data/fashion-mnist"
+
+[optimizer]
+name = "SGD"
+lr = 0.1
+momentum = 0.9
+nesterov = true
+
+[scheduler]
+name = "SequentialLR"
+milestones = [3]
+[[scheduler.schedulers]]
+name = "LinearLR"
+start_factor = 0.1
+total_iters = 3
+[[scheduler.schedulers]]
+name = "ExponentialLR"
+gamma = 0.9
+"#;
+
+const PLATEAU: &str = r#"
+[optimizer]
+name = "SGD"
+lr = 0.1
+momentum = 0.9
+nesterov = true
+
+[scheduler]
+name = "ReduceLROnPlateau"
+mode = "max"
+factor = 0.5
+patience = 1
+interval = "epoch"
+monitor = "test_accuracy"
+"#;
+
+const ONE_CYCLE: &str = r#"
+[optimizer]
+name = "SGD"
+lr = 0.1
+momentum = 0.9
+
+[scheduler]
+name = "OneCycleLR"
+max_lr = 0.1
+total_steps = 20
+interval = "step"
+"#;
+
+fn write_config(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("temp dir is writable");
+    path
+}
+
+fn schedule(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .arg("schedule")
+        .args(args)
+        .output()
+        .expect("the trainer binary runs")
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).expect("UTF-8 output")
+}
+
+#[test]
+fn issue_example_prints_the_exact_csv() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path(), "run.toml", ISSUE_EXAMPLE);
+    let out = schedule(&[
+        "--config",
+        config.to_str().expect("utf-8 path"),
+        "--steps",
+        "10",
+    ]);
+    let expected = "step,lr,momentum\n\
+        0,0.010000000000000002,0.9\n\
+        1,0.04,0.9\n\
+        2,0.07,0.9\n\
+        3,0.1,0.9\n\
+        4,0.09000000000000001,0.9\n\
+        5,0.08100000000000002,0.9\n\
+        6,0.07290000000000002,0.9\n\
+        7,0.06561000000000002,0.9\n\
+        8,0.05904900000000002,0.9\n\
+        9,0.05314410000000002,0.9\n\
+        10,0.04782969000000002,0.9\n";
+    assert_eq!(stdout(&out), expected);
+
+    // The same numbers as PyTorch's (fixture `sequential_warmup_exp`, the same schedule).
+    let fixtures: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/pytorch_schedules.json"
+        ))
+        .expect("fixture"),
+    )
+    .expect("JSON");
+    let case = fixtures["schedulers"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["id"] == "sequential_warmup_exp")
+        .expect("case exists");
+    let pytorch: Vec<f64> = case["expected_lr"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|v| v.as_f64().expect("number"))
+        .collect();
+    let ours: Vec<f64> = expected
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).expect("lr").parse().expect("f64"))
+        .collect();
+    assert_eq!(ours, pytorch);
+}
+
+#[test]
+fn plateau_uses_one_metric_per_step_and_explains_cuts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path(), "plateau.toml", PLATEAU);
+    let config = config.to_str().expect("utf-8 path");
+    let out = schedule(&[
+        "--config",
+        config,
+        "--steps",
+        "8",
+        "--metrics",
+        "88,88,88,89,89,89,89,90",
+    ]);
+    let lrs: Vec<String> = stdout(&out)
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).expect("lr").to_string())
+        .collect();
+    assert_eq!(
+        lrs,
+        ["0.1", "0.1", "0.1", "0.05", "0.05", "0.05", "0.025", "0.025", "0.025"]
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("step 3:") && stderr.contains("lr 0.1 -> 0.05"),
+        "{stderr}"
+    );
+
+    let missing = schedule(&["--config", config, "--steps", "8"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("--metrics"));
+    assert!(missing.stdout.is_empty(), "no partial CSV on error");
+
+    let short = schedule(&["--config", config, "--steps", "8", "--metrics", "88,88"]);
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("2 values"));
+
+    let nan = schedule(&["--config", config, "--steps", "2", "--metrics", "88,nan"]);
+    assert!(!nan.status.success());
+    assert!(String::from_utf8_lossy(&nan.stderr).contains("NaN"));
+}
+
+#[test]
+fn config_typo_is_an_error_that_names_the_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(
+        dir.path(),
+        "typo.toml",
+        &ISSUE_EXAMPLE.replace("start_factor", "start_factr"),
+    );
+    let out = schedule(&[
+        "--config",
+        config.to_str().expect("utf-8 path"),
+        "--steps",
+        "3",
+    ]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("start_factr")
+            && stderr.contains("start_factor")
+            && stderr.contains("[scheduler]"),
+        "{stderr}"
+    );
+
+    let config = write_config(
+        dir.path(),
+        "name.toml",
+        &ISSUE_EXAMPLE.replace("\"ExponentialLR\"", "\"ExpLR\""),
+    );
+    let out = schedule(&[
+        "--config",
+        config.to_str().expect("utf-8 path"),
+        "--steps",
+        "3",
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ExpLR") && stderr.contains("ExponentialLR"),
+        "{stderr}"
+    );
+
+    let config = write_config(
+        dir.path(),
+        "range.toml",
+        &ISSUE_EXAMPLE.replace("start_factor = 0.1", "start_factor = 0.0"),
+    );
+    let out = schedule(&[
+        "--config",
+        config.to_str().expect("utf-8 path"),
+        "--steps",
+        "3",
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("start_factor") && stderr.contains("(0, 1]"),
+        "{stderr}"
+    );
+
+    let out = schedule(&[
+        "--config",
+        dir.path().join("absent.toml").to_str().expect("utf-8"),
+        "--steps",
+        "3",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("absent.toml"));
+}
+
+/// Check that `svg` is one well-formed XML element tree rooted at <svg>; returns the text nodes.
+fn parse_svg(svg: &str) -> Vec<String> {
+    let body = svg.trim_start();
+    let body = if body.starts_with("<?xml") {
+        &body[body.find("?>").expect("xml declaration ends") + 2..]
+    } else {
+        body
+    };
+    assert!(
+        body.trim_start().starts_with("<svg"),
+        "the document is not rooted at <svg>"
+    );
+    let mut stack: Vec<String> = Vec::new();
+    let mut texts = Vec::new();
+    let mut rest = body;
+    let mut closed_root = false;
+    while let Some(open) = rest.find('<') {
+        let text = rest[..open].trim();
+        if !text.is_empty() {
+            assert!(!stack.is_empty(), "text outside the root element: {text}");
+            texts.push(text.to_string());
+        }
+        let close = rest[open..].find('>').expect("every tag ends") + open;
+        let tag = &rest[open + 1..close];
+        assert!(!closed_root, "content after the closing </svg>");
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(
+                stack.pop().as_deref(),
+                Some(name.trim()),
+                "mismatched closing tag"
+            );
+            closed_root = stack.is_empty();
+        } else if !tag.ends_with('/') && !tag.starts_with('!') {
+            stack.push(tag.split_whitespace().next().expect("tag name").to_string());
+        }
+        rest = &rest[close + 1..];
+    }
+    assert!(
+        stack.is_empty() && closed_root,
+        "unclosed elements: {stack:?}"
+    );
+    texts
+}
+
+#[test]
+fn plot_writes_a_well_formed_svg_with_the_series() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path(), "one_cycle.toml", ONE_CYCLE);
+    let svg_path = dir.path().join("one_cycle.svg");
+    let out = schedule(&[
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--steps",
+        "20",
+        "--plot",
+        svg_path.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(stdout(&out).lines().count(), 22);
+    let svg = std::fs::read_to_string(&svg_path).expect("the chart was written");
+    let texts = parse_svg(&svg);
+    for label in [
+        "OneCycleLR: lr per scheduler step",
+        "lr",
+        "momentum",
+        "learning rate",
+        "scheduler step",
+    ] {
+        assert!(
+            texts.iter().any(|t| t == label),
+            "no text `{label}` in the chart: {texts:?}"
+        );
+    }
+    assert!(svg.matches("<polyline").count() >= 2, "one line per series");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        2,
+        "only the config and the chart: {leftovers:?}"
+    );
+
+    // Constant momentum: a single panel, no momentum series.
+    let config = write_config(dir.path(), "run.toml", ISSUE_EXAMPLE);
+    let svg_path = dir.path().join("warmup.svg");
+    let out = schedule(&[
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--steps",
+        "10",
+        "--plot",
+        svg_path.to_str().expect("utf-8"),
+    ]);
+    stdout(&out);
+    let texts = parse_svg(&std::fs::read_to_string(&svg_path).expect("written"));
+    assert!(texts
+        .iter()
+        .any(|t| t == "SequentialLR: lr per scheduler step"));
+    assert!(!texts.iter().any(|t| t == "momentum"));
+
+    // An unwritable destination is an error and leaves nothing behind.
+    let bad = dir.path().join("no/such/dir/chart.svg");
+    let out = schedule(&[
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--steps",
+        "3",
+        "--plot",
+        bad.to_str().expect("utf-8"),
+    ]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert!(!bad.exists());
+}
