@@ -8,10 +8,15 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench_cmd;
+mod checkpoint;
+mod config;
 mod data_cmd;
+mod eval_cmd;
+mod outputs;
 mod plot;
 mod schedule_cmd;
 mod train_cmd;
+mod training;
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +38,8 @@ struct Cli {
 enum Command {
     /// Train the MLP (the default when no subcommand is given).
     Train(train_cmd::TrainArgs),
+    /// Test loss, accuracy and confusion matrix of saved weights.
+    Eval(eval_cmd::EvalArgs),
     /// Inspect, verify and fetch the IDX data files.
     #[command(subcommand)]
     Data(data_cmd::DataCommand),
@@ -48,6 +55,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => train_cmd::run(cli.train),
         Some(Command::Train(args)) => train_cmd::run(args),
+        Some(Command::Eval(args)) => eval_cmd::run(args),
         Some(Command::Data(cmd)) => data_cmd::run(cmd),
         Some(Command::Schedule(args)) => schedule_cmd::run(args),
         Some(Command::Bench(cmd)) => bench_cmd::run(cmd),

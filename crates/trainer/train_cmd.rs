@@ -1,11 +1,273 @@
-//! `trainer train`: placeholder until the training loop lands; prints a data summary.
+//! `trainer train`: the command line of a training run, resolved into a [`RunConfig`].
 
-use clap::Args;
+use std::path::PathBuf;
 
-#[derive(Args, Default)]
-pub struct TrainArgs {}
+use anyhow::{bail, Context};
+use clap::{ArgAction, Args};
+use toml::Value;
 
-pub fn run(_args: TrainArgs) -> anyhow::Result<()> {
-    println!("training is not built yet; see `trainer data verify`");
+use crate::config::{scheduler_shorthand, RunConfig};
+use crate::outputs::{default_out_dir, prepare_out_dir, write_atomic};
+use crate::training::{self, RunOptions};
+
+/// Flags of `trainer train` (and of `trainer` alone). Flags override the config file.
+#[derive(Args, Debug, Default, Clone)]
+#[command(
+    after_help = "Examples:\n  trainer train                                  the tutorial's StepLR experiment\n  trainer train --scheduler plateau              ReduceLROnPlateau(mode='max', factor=0.5, patience=1) on test accuracy\n  trainer train --config examples/cosine.toml --epochs 10 --trace\n  trainer train --resume runs/20261129-101500-steplr"
+)]
+pub struct TrainArgs {
+    /// Run configuration (TOML with PyTorch's names); flags override its keys.
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+    /// Passes over the training set [default: 5].
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<u64>,
+    /// Samples per optimizer step [default: 256].
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<u64>,
+    /// SGD learning rate [default: 0.1].
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub lr: Option<f64>,
+    /// SGD momentum [default: 0.9].
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub momentum: Option<f64>,
+    /// Nesterov momentum [default: true].
+    #[arg(long, value_name = "true|false", action = ArgAction::Set)]
+    pub nesterov: Option<bool>,
+    /// L2 penalty added to the gradient (PyTorch's coupled weight decay) [default: 0].
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub weight_decay: Option<f64>,
+    /// Momentum dampening [default: 0].
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub dampening: Option<f64>,
+    /// Width of the hidden layer [default: 100].
+    #[arg(long, value_name = "N")]
+    pub hidden: Option<u64>,
+    /// Seed of the initial weights and of the shuffle [default: 0].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Worker threads (the result is bit-identical for any count) [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Folder with the Fashion-MNIST files [default: searched, see `trainer data verify`].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Run folder [default: runs/<timestamp>-<scheduler>/].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// A PyTorch scheduler class name (StepLR, CosineAnnealingLR, ...), or `step`, `plateau`, `none`.
+    #[arg(long, value_name = "NAME")]
+    pub scheduler: Option<String>,
+    /// StepLR's step_size.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub step_size: Option<i64>,
+    /// The scheduler's gamma.
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub gamma: Option<f64>,
+    /// ReduceLROnPlateau's mode.
+    #[arg(long, value_name = "min|max")]
+    pub mode: Option<String>,
+    /// ReduceLROnPlateau's factor.
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub factor: Option<f64>,
+    /// ReduceLROnPlateau's patience (in scheduler steps, that is epochs).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub patience: Option<i64>,
+    /// The metric ReduceLROnPlateau is fed: test_accuracy, test_loss, train_loss, train_accuracy.
+    #[arg(long, value_name = "METRIC")]
+    pub monitor: Option<String>,
+    /// When the scheduler steps: after each epoch or after each optimizer step.
+    #[arg(long, value_name = "epoch|step")]
+    pub interval: Option<String>,
+    /// Start from these weights (safetensors, PyTorch names) instead of a fresh initialisation.
+    #[arg(long, value_name = "FILE.safetensors")]
+    pub init_weights: Option<PathBuf>,
+    /// Take batches in file order instead of a seeded shuffle.
+    #[arg(long)]
+    pub no_shuffle: bool,
+    /// Stop after N optimizer steps (across epochs).
+    #[arg(long, value_name = "N")]
+    pub max_steps: Option<u64>,
+    /// Write trace.csv: one row per optimizer step with the optimizer's internals.
+    #[arg(long)]
+    pub trace: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Continue the run stored in DIR (its config.toml and latest checkpoint).
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
+}
+
+impl TrainArgs {
+    /// The flags that change what the run computes (not allowed with --resume).
+    fn changes_the_run(&self) -> bool {
+        self.config.is_some()
+            || self.batch_size.is_some()
+            || self.lr.is_some()
+            || self.momentum.is_some()
+            || self.nesterov.is_some()
+            || self.weight_decay.is_some()
+            || self.dampening.is_some()
+            || self.hidden.is_some()
+            || self.seed.is_some()
+            || self.scheduler.is_some()
+            || self.step_size.is_some()
+            || self.gamma.is_some()
+            || self.mode.is_some()
+            || self.factor.is_some()
+            || self.patience.is_some()
+            || self.monitor.is_some()
+            || self.interval.is_some()
+            || self.init_weights.is_some()
+            || self.no_shuffle
+            || self.max_steps.is_some()
+            || self.out.is_some()
+    }
+
+    /// The run configuration: the config file (or the default job) with the flags applied.
+    pub fn resolve(&self) -> anyhow::Result<RunConfig> {
+        let mut c = match &self.config {
+            Some(path) => RunConfig::load(path)?,
+            None => RunConfig::default(),
+        };
+        self.apply(&mut c)?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    fn apply(&self, c: &mut RunConfig) -> anyhow::Result<()> {
+        if let Some(v) = self.epochs {
+            c.epochs = v;
+        }
+        if let Some(v) = self.seed {
+            c.seed = v;
+        }
+        if let Some(v) = self.max_steps {
+            c.max_steps = Some(v);
+        }
+        if let Some(v) = self.batch_size {
+            c.data.batch_size = v;
+        }
+        if self.no_shuffle {
+            c.data.shuffle = false;
+        }
+        if let Some(v) = &self.data_dir {
+            c.data.dir = Some(v.clone());
+        }
+        if let Some(v) = self.hidden {
+            c.model.hidden = v;
+        }
+        let o = &mut c.optimizer;
+        set(o, "lr", self.lr.map(Value::Float));
+        set(o, "momentum", self.momentum.map(Value::Float));
+        set(o, "nesterov", self.nesterov.map(Value::Boolean));
+        set(o, "weight_decay", self.weight_decay.map(Value::Float));
+        set(o, "dampening", self.dampening.map(Value::Float));
+        if let Some(name) = &self.scheduler {
+            c.scheduler = scheduler_shorthand(name).unwrap_or_else(|| {
+                toml::Table::from_iter([("name".to_string(), Value::String(name.clone()))])
+            });
+        }
+        let s = &mut c.scheduler;
+        set(s, "step_size", self.step_size.map(Value::Integer));
+        set(s, "gamma", self.gamma.map(Value::Float));
+        set(s, "mode", self.mode.clone().map(Value::String));
+        set(s, "factor", self.factor.map(Value::Float));
+        set(s, "patience", self.patience.map(Value::Integer));
+        set(s, "monitor", self.monitor.clone().map(Value::String));
+        set(s, "interval", self.interval.clone().map(Value::String));
+        Ok(())
+    }
+}
+
+fn set(table: &mut toml::Table, key: &str, value: Option<Value>) {
+    if let Some(v) = value {
+        table.insert(key.to_string(), v);
+    }
+}
+
+/// Runs `trainer train`.
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    let (config, out, resume) = match &args.resume {
+        Some(dir) => {
+            if args.changes_the_run() {
+                bail!("--resume continues the run exactly as its config.toml says; only --epochs, --threads, --data-dir, --trace and --quiet may be given with it");
+            }
+            let path = dir.join("config.toml");
+            let mut config = RunConfig::load(&path).with_context(|| {
+                format!(
+                    "cannot resume {}: it has no readable config.toml",
+                    dir.display()
+                )
+            })?;
+            args.apply(&mut config)?;
+            config.validate()?;
+            (config, dir.clone(), true)
+        }
+        None => {
+            let config = args.resolve()?;
+            let out = args
+                .out
+                .clone()
+                .unwrap_or_else(|| default_out_dir(config.scheduler_name()));
+            (config, out, false)
+        }
+    };
+    if let Some(threads) = args.threads {
+        if threads == 0 {
+            bail!(
+                "--threads 0 is not allowed: give at least 1 (or leave it out to use every core)"
+            );
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .context("cannot start the worker threads")?;
+    }
+    let data = training::load_data(config.data.dir.as_deref())?;
+    // Check the optimizer and scheduler settings before anything is written.
+    let probe = autograd_lite::Mlp::new(training::INPUTS, 1, training::CLASSES, 0);
+    training::build_optimizer(&config, &probe)?;
+    prepare_out_dir(&out)?;
+    write_atomic(&out.join("config.toml"), config.to_toml()?.as_bytes())?;
+    let trace = args.trace || (resume && out.join("trace.csv").exists());
+    let opts = RunOptions {
+        config,
+        out,
+        trace,
+        quiet: args.quiet,
+        init_weights: args.init_weights.clone(),
+        resume,
+    };
+    let summary = training::run(&opts, &data)?;
+    print_summary(&opts, &summary);
     Ok(())
+}
+
+fn print_summary(opts: &RunOptions, summary: &training::RunSummary) {
+    let Some(last) = summary.metrics.last() else {
+        return;
+    };
+    let best = summary
+        .metrics
+        .iter()
+        .max_by(|a, b| a.test_accuracy.total_cmp(&b.test_accuracy))
+        .unwrap_or(last);
+    let train_seconds: f64 = summary.metrics.iter().map(|m| m.train_seconds).sum();
+    println!(
+        "done: {} steps in {} epochs ({:.2} s training); final test accuracy {:.2}% (loss {:.4}), best {:.2}% at epoch {}",
+        summary.steps,
+        summary.metrics.len(),
+        train_seconds,
+        last.test_accuracy,
+        last.test_loss,
+        best.test_accuracy,
+        best.epoch
+    );
+    let trace = if opts.trace { ", trace.csv" } else { "" };
+    println!(
+        "wrote {}: config.toml, metrics.csv, model.safetensors, checkpoint.safetensors{trace}",
+        opts.out.display()
+    );
 }

@@ -1,0 +1,253 @@
+//! What a run writes: atomic file writes, the run folder, `metrics.csv` and `trace.csv`.
+//!
+//! Every file is written whole to a temporary name in the same folder and then renamed over
+//! the old one, so a run killed at any moment leaves either the old or the new complete file.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Creates the run folder (and checks that it can be written) before any work starts.
+pub fn prepare_out_dir(dir: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(dir).with_context(|| {
+        format!(
+            "cannot create the output folder {}; choose another with --out DIR",
+            dir.display()
+        )
+    })?;
+    let probe = dir.join(format!(".write-test-{}", std::process::id()));
+    fs::write(&probe, b"").with_context(|| {
+        format!(
+            "cannot write into the output folder {}; choose another with --out DIR",
+            dir.display()
+        )
+    })?;
+    let _ = fs::remove_file(&probe);
+    Ok(())
+}
+
+/// `runs/<timestamp>-<scheduler>/`, the default output folder.
+pub fn default_out_dir(scheduler_name: &str) -> PathBuf {
+    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let stamp: String = stamp
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == 'T')
+        .collect();
+    let stamp = stamp.replace('T', "-");
+    PathBuf::from("runs").join(format!("{stamp}-{}", scheduler_name.to_lowercase()))
+}
+
+/// The header of `metrics.csv` (a contract: see DESIGN.md).
+pub const METRICS_HEADER: &str =
+    "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,train_seconds,epoch_seconds";
+
+/// One row of `metrics.csv`: one epoch (accuracy in percent, loss = mean cross-entropy).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EpochMetrics {
+    /// 1-based epoch number.
+    pub epoch: u64,
+    /// The lr the epoch's first optimizer step used.
+    pub lr: f64,
+    /// Mean cross-entropy over the epoch's training samples, each measured before its update.
+    pub train_loss: f64,
+    /// Percent of the epoch's training samples classified correctly (before each update).
+    pub train_accuracy: f64,
+    /// Mean cross-entropy on the test set after the epoch.
+    pub test_loss: f64,
+    /// Percent of the test set classified correctly after the epoch.
+    pub test_accuracy: f64,
+    /// Seconds spent in the epoch's training steps.
+    pub train_seconds: f64,
+    /// Seconds for the whole epoch, test pass included.
+    pub epoch_seconds: f64,
+}
+
+impl EpochMetrics {
+    fn csv_row(&self) -> String {
+        format!(
+            "{},{},{},{},{},{},{:.6},{:.6}",
+            self.epoch,
+            self.lr,
+            self.train_loss,
+            self.train_accuracy,
+            self.test_loss,
+            self.test_accuracy,
+            self.train_seconds,
+            self.epoch_seconds
+        )
+    }
+}
+
+/// The text of `metrics.csv` for these epochs.
+pub fn metrics_csv(rows: &[EpochMetrics]) -> String {
+    let mut text = String::with_capacity(64 * (rows.len() + 1));
+    text.push_str(METRICS_HEADER);
+    text.push('\n');
+    for row in rows {
+        text.push_str(&row.csv_row());
+        text.push('\n');
+    }
+    text
+}
+
+/// `trace.csv`: one row per optimizer step, kept in memory and written whole at every epoch end.
+pub struct Trace {
+    text: String,
+}
+
+/// The optimizer's view of one parameter tensor after a step.
+pub struct TensorNorms {
+    /// ||g||: the gradient.
+    pub grad: f64,
+    /// ||lr * d||: the change the step applied.
+    pub update: f64,
+    /// ||p||: the parameters after the step.
+    pub param: f64,
+    /// ||b||: the momentum buffer after the step.
+    pub buffer: f64,
+}
+
+impl Trace {
+    /// A trace with the header for these parameter tensors.
+    pub fn new(param_names: &[&str]) -> Trace {
+        let mut text = String::from("step,epoch,lr,loss");
+        for name in param_names {
+            for what in ["grad_norm", "update_norm", "param_norm", "buffer_norm"] {
+                let _ = write!(text, ",{name}.{what}");
+            }
+        }
+        text.push('\n');
+        Trace { text }
+    }
+
+    /// Continues an existing `trace.csv`, keeping only the rows of steps `<= last_step`.
+    pub fn resume(path: &Path, param_names: &[&str], last_step: u64) -> Trace {
+        let mut trace = Trace::new(param_names);
+        let Ok(old) = fs::read_to_string(path) else {
+            return trace;
+        };
+        let mut lines = old.lines();
+        if lines.next() != Some(trace.text.trim_end()) {
+            return trace;
+        }
+        for line in lines {
+            let step = line.split(',').next().and_then(|s| s.parse::<u64>().ok());
+            match step {
+                Some(s) if s <= last_step => {
+                    trace.text.push_str(line);
+                    trace.text.push('\n');
+                }
+                _ => break,
+            }
+        }
+        trace
+    }
+
+    /// Appends one step: `lr` is the lr the step used, `loss` the batch's loss before the update.
+    pub fn push(&mut self, step: u64, epoch: u64, lr: f64, loss: f32, tensors: &[TensorNorms]) {
+        let _ = write!(self.text, "{step},{epoch},{lr},{loss}");
+        for t in tensors {
+            let _ = write!(
+                self.text,
+                ",{},{},{},{}",
+                t.grad as f32, t.update as f32, t.param as f32, t.buffer as f32
+            );
+        }
+        self.text.push('\n');
+    }
+
+    /// The whole CSV text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_whole_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        write_atomic(&path, b"old").unwrap();
+        write_atomic(&path, b"new contents").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"new contents");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn trace_resume_keeps_rows_up_to_the_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trace.csv");
+        let mut t = Trace::new(&["w"]);
+        let n = || TensorNorms {
+            grad: 1.0,
+            update: 2.0,
+            param: 3.0,
+            buffer: 4.0,
+        };
+        for step in 1..=5 {
+            t.push(step, 1, 0.1, 0.5, &[n()]);
+        }
+        fs::write(&path, t.as_str()).unwrap();
+        let r = Trace::resume(&path, &["w"], 3);
+        assert_eq!(r.as_str().lines().count(), 4);
+        assert!(r
+            .as_str()
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("3,1,0.1,0.5,1,2,3,4"));
+    }
+
+    #[test]
+    fn metrics_csv_has_the_contract_header() {
+        let row = EpochMetrics {
+            epoch: 1,
+            lr: 0.1,
+            train_loss: 0.5,
+            train_accuracy: 80.0,
+            test_loss: 0.6,
+            test_accuracy: 79.5,
+            train_seconds: 0.25,
+            epoch_seconds: 0.3,
+        };
+        let text = metrics_csv(&[row]);
+        assert_eq!(text.lines().next().unwrap(), METRICS_HEADER);
+        assert_eq!(
+            text.lines().nth(1).unwrap(),
+            "1,0.1,0.5,80,0.6,79.5,0.250000,0.300000"
+        );
+    }
+}

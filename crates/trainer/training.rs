@@ -1,0 +1,408 @@
+//! The training loop: batches -> forward/backward -> SGD step -> scheduler, with a test pass,
+//! a metrics row and a checkpoint after every epoch.
+//!
+//! Order of calls, as PyTorch expects since 1.1: within a step `optimizer.step()` and then (with
+//! `interval = "step"`) `scheduler.step()`; after an epoch the fresh test pass, then (with
+//! `interval = "epoch"`) `scheduler.step()` or, for ReduceLROnPlateau, `scheduler.step(metric)`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use autograd_lite::{evaluate, Mlp, TrainStep};
+use fashion::{Dataset, DropLast};
+use indicatif::{ProgressBar, ProgressStyle};
+use optim::{Scheduler, Sgd};
+
+use crate::checkpoint::{self, TrainingState};
+use crate::config::{Interval, Monitor, RunConfig};
+use crate::outputs::{metrics_csv, write_atomic, EpochMetrics, TensorNorms, Trace};
+
+/// Inputs of the model: 28 x 28 pixels.
+pub const INPUTS: usize = 784;
+/// Outputs of the model: the ten Fashion-MNIST classes.
+pub const CLASSES: usize = 10;
+
+/// A batch loss above this is taken as divergence, like NaN or inf: it is 100 times the loss of
+/// a uniform guess over the ten classes (ln 10 = 2.30), which no run that is learning comes near.
+pub const DIVERGED_LOSS: f64 = 100.0 * std::f64::consts::LN_10;
+
+/// How a run is carried out (none of this changes its result).
+pub struct RunOptions {
+    /// The resolved configuration.
+    pub config: RunConfig,
+    /// The run folder.
+    pub out: PathBuf,
+    /// Write `trace.csv`.
+    pub trace: bool,
+    /// No progress bar.
+    pub quiet: bool,
+    /// Start from these weights instead of a fresh seeded initialisation.
+    pub init_weights: Option<PathBuf>,
+    /// Continue from the checkpoint in `out` if there is one.
+    pub resume: bool,
+}
+
+/// What a finished run reports.
+pub struct RunSummary {
+    /// One row per epoch.
+    pub metrics: Vec<EpochMetrics>,
+    /// Optimizer steps taken.
+    pub steps: u64,
+}
+
+/// The training and test sets, loaded once.
+pub struct Data {
+    /// 60,000 training images.
+    pub train: Dataset,
+    /// 10,000 test images.
+    pub test: Dataset,
+    /// Where they were found.
+    pub dir: PathBuf,
+}
+
+/// Finds and loads both splits.
+pub fn load_data(dir: Option<&Path>) -> anyhow::Result<Data> {
+    let dir = fashion::find_data_dir(dir)?;
+    let train = Dataset::load(&dir, fashion::Split::Train)?;
+    let test = Dataset::load(&dir, fashion::Split::Test)?;
+    if train.pixels_per_image() != INPUTS || test.pixels_per_image() != INPUTS {
+        bail!(
+            "the images in {} are not 28 x 28; this model takes 784 inputs",
+            dir.display()
+        );
+    }
+    Ok(Data { train, test, dir })
+}
+
+/// The optimizer and scheduler a config describes.
+pub fn build_optimizer(config: &RunConfig, mlp: &Mlp) -> anyhow::Result<(Sgd, Option<Scheduler>)> {
+    let sgd_config: optim::OptimizerConfig = toml::Value::Table(config.optimizer.clone())
+        .try_into()
+        .map_err(|e: toml::de::Error| anyhow::anyhow!("in [optimizer]: {}", e.message().trim()))?;
+    let lens: Vec<usize> = mlp.params().iter().map(|p| p.len()).collect();
+    let mut sgd = Sgd::new(&sgd_config.sgd, &lens).context("in [optimizer]")?;
+    let scheduler = match config.scheduler_class_table() {
+        None => None,
+        Some(table) => {
+            let sched_config: optim::SchedulerConfig = toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    anyhow::anyhow!("in [scheduler]: {}", e.message().trim())
+                })?;
+            Some(Scheduler::new(&sched_config, &mut sgd).context("in [scheduler]")?)
+        }
+    };
+    Ok((sgd, scheduler))
+}
+
+/// Trains as `opts` says, writing into `opts.out`.
+pub fn run(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
+    let config = &opts.config;
+    let hidden = config.model.hidden as usize;
+    let interval = config.interval()?;
+    let monitor = config.monitor()?;
+
+    let resumed = if opts.resume {
+        checkpoint::load(&opts.out)?
+    } else {
+        None
+    };
+    let (mut mlp, mut sgd, mut scheduler, mut state) = match resumed {
+        Some((mlp, state)) => {
+            if state.hidden != config.model.hidden || mlp.hidden() != hidden {
+                bail!(
+                    "the checkpoint in {} has a hidden layer of {} units but its config.toml says model.hidden = {}; the run folder is inconsistent",
+                    opts.out.display(),
+                    mlp.hidden(),
+                    config.model.hidden
+                );
+            }
+            let (mut sgd, mut scheduler) = build_optimizer(config, &mlp)?;
+            sgd.load_state(state.sgd.clone())
+                .context("cannot restore the optimizer from the checkpoint")?;
+            if let (Some(s), Some(saved)) = (scheduler.as_mut(), state.scheduler.clone()) {
+                s.load_state(saved)
+                    .context("cannot restore the scheduler from the checkpoint")?;
+            }
+            (mlp, sgd, scheduler, state)
+        }
+        None => {
+            let mlp = match &opts.init_weights {
+                Some(path) => {
+                    let mlp = Mlp::load(path)
+                        .with_context(|| format!("cannot use --init-weights {}", path.display()))?;
+                    if mlp.hidden() != hidden {
+                        bail!(
+                            "--init-weights {} has a hidden layer of {} units but model.hidden = {hidden}; pass --hidden {}",
+                            path.display(),
+                            mlp.hidden(),
+                            mlp.hidden()
+                        );
+                    }
+                    mlp
+                }
+                None => Mlp::new(INPUTS, hidden, CLASSES, config.seed),
+            };
+            let (sgd, scheduler) = build_optimizer(config, &mlp)?;
+            let state = checkpoint::initial_state(
+                config.model.hidden,
+                sgd.state(),
+                scheduler.as_ref().map(Scheduler::state),
+            );
+            (mlp, sgd, scheduler, state)
+        }
+    };
+
+    let trace_path = opts.out.join("trace.csv");
+    let mut trace = opts.trace.then(|| match state.step {
+        0 => Trace::new(&Mlp::PARAM_NAMES),
+        step => Trace::resume(&trace_path, &Mlp::PARAM_NAMES, step),
+    });
+    write_atomic(
+        &opts.out.join("metrics.csv"),
+        metrics_csv(&state.metrics).as_bytes(),
+    )?;
+
+    let batch_size = config.data.batch_size as usize;
+    let n = data.train.len();
+    let batches_per_epoch = n.div_ceil(batch_size) as u64;
+    let mut step_ws = TrainStep::new(&mlp, batch_size);
+    let (mut order, mut images, mut labels, mut predictions) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let show_bar = !opts.quiet && std::io::stderr().is_terminal();
+    let max_steps = config.max_steps.unwrap_or(u64::MAX);
+
+    print_header(config, data, opts, &state);
+    while state.epochs_done < config.epochs && state.step < max_steps {
+        let epoch = state.epochs_done; // 0-based here, 1-based in every output
+        if config.data.shuffle {
+            fashion::shuffled_order_into(n, config.seed, epoch, &mut order);
+        } else {
+            order.clear();
+            order.extend(0..n);
+        }
+        let bar = progress_bar(show_bar, batches_per_epoch, epoch + 1, config.epochs);
+        bar.set_position(state.progress.batches_done);
+        let train_start = Instant::now();
+        let skip = state.progress.batches_done as usize;
+        for batch in fashion::batches(&order, batch_size, DropLast::Keep).skip(skip) {
+            if state.step >= max_steps {
+                break;
+            }
+            data.train.gather(batch, &mut images, &mut labels);
+            let lr = sgd.lr(0);
+            let out = step_ws.forward_backward(&mlp, &images, &labels);
+            let step_number = state.step + 1;
+            if !out.loss.is_finite() || f64::from(out.loss) > DIVERGED_LOSS {
+                bar.finish_and_clear();
+                save_trace(trace.as_ref(), &trace_path)?;
+                bail!(diverged(
+                    step_number,
+                    epoch + 1,
+                    lr,
+                    "the batch loss",
+                    out.loss
+                ));
+            }
+            let report = {
+                let grads = step_ws.grads();
+                let mut params = mlp.params_mut();
+                sgd.step(&mut params, &grads)
+                    .context("the optimizer step failed")?
+            };
+            let norms: Vec<TensorNorms> = report
+                .tensors
+                .iter()
+                .map(|t| TensorNorms {
+                    grad: t.grad_norm,
+                    update: t.update_norm,
+                    param: t.param_norm,
+                    buffer: t.buffer_norm,
+                })
+                .collect();
+            if let Some(bad) = norms.iter().position(|t| !t.param.is_finite()) {
+                bar.finish_and_clear();
+                save_trace(trace.as_ref(), &trace_path)?;
+                bail!(diverged(
+                    step_number,
+                    epoch + 1,
+                    lr,
+                    &format!("the parameters of {}", Mlp::PARAM_NAMES[bad]),
+                    f32::NAN
+                ));
+            }
+            if let Some(trace) = trace.as_mut() {
+                trace.push(step_number, epoch + 1, lr, out.loss, &norms);
+            }
+            let p = &mut state.progress;
+            p.first_lr.get_or_insert(lr);
+            p.batches_done += 1;
+            p.loss_sum += f64::from(out.loss) * batch.len() as f64;
+            p.correct += out.correct as u64;
+            p.seen += batch.len() as u64;
+            state.step = step_number;
+            if interval == Interval::Step {
+                if let Some(s) = scheduler.as_mut() {
+                    s.step(&mut sgd)?;
+                }
+            }
+            bar.inc(1);
+        }
+        state.progress.train_seconds += train_start.elapsed().as_secs_f64();
+        bar.finish_and_clear();
+
+        let eval_start = Instant::now();
+        let eval = evaluate(&mlp, &data.test.images, &data.test.labels, &mut predictions);
+        let p = std::mem::take(&mut state.progress);
+        let seen = p.seen.max(1) as f64;
+        let row = EpochMetrics {
+            epoch: epoch + 1,
+            lr: p.first_lr.unwrap_or_else(|| sgd.lr(0)),
+            train_loss: p.loss_sum / seen,
+            train_accuracy: 100.0 * p.correct as f64 / seen,
+            test_loss: eval.loss,
+            test_accuracy: 100.0 * eval.correct as f64 / eval.total.max(1) as f64,
+            train_seconds: p.train_seconds,
+            epoch_seconds: p.train_seconds + eval_start.elapsed().as_secs_f64(),
+        };
+        if interval == Interval::Epoch {
+            if let Some(s) = scheduler.as_mut() {
+                step_scheduler_after_epoch(s, &mut sgd, monitor, &row)?;
+            }
+        }
+        print_epoch(&row, config.epochs);
+        state.metrics.push(row);
+        state.epochs_done += 1;
+        state.sgd = sgd.state();
+        state.scheduler = scheduler.as_ref().map(Scheduler::state);
+        write_atomic(
+            &opts.out.join("metrics.csv"),
+            metrics_csv(&state.metrics).as_bytes(),
+        )?;
+        save_trace(trace.as_ref(), &trace_path)?;
+        checkpoint::save(&opts.out, &mlp, &state)?;
+    }
+
+    write_atomic(&opts.out.join("model.safetensors"), &mlp.to_safetensors())?;
+    Ok(RunSummary {
+        metrics: state.metrics,
+        steps: state.step,
+    })
+}
+
+fn step_scheduler_after_epoch(
+    scheduler: &mut Scheduler,
+    sgd: &mut Sgd,
+    monitor: Option<Monitor>,
+    row: &EpochMetrics,
+) -> anyhow::Result<()> {
+    let Some(monitor) = monitor.filter(|_| scheduler.needs_metric()) else {
+        scheduler.step(sgd)?;
+        return Ok(());
+    };
+    let metric = match monitor {
+        Monitor::TestAccuracy => row.test_accuracy,
+        Monitor::TestLoss => row.test_loss,
+        Monitor::TrainLoss => row.train_loss,
+        Monitor::TrainAccuracy => row.train_accuracy,
+    };
+    let event = scheduler.step_with_metric(sgd, metric)?;
+    if event.reduced() {
+        println!(
+            "epoch {}: ReduceLROnPlateau: {}",
+            row.epoch,
+            event.describe(monitor.name())
+        );
+    }
+    Ok(())
+}
+
+/// Writes `trace.csv` (when the run keeps a trace) with every step so far.
+fn save_trace(trace: Option<&Trace>, path: &Path) -> anyhow::Result<()> {
+    match trace {
+        Some(t) => write_atomic(path, t.as_str().as_bytes()),
+        None => Ok(()),
+    }
+}
+
+fn diverged(step: u64, epoch: u64, lr: f64, what: &str, value: f32) -> String {
+    format!(
+        "the run diverged at step {step} (epoch {epoch}): {what} became {value} with lr {lr}. \
+         Lower the learning rate (for example --lr {}) and run again; the files written so far are complete",
+        lr / 10.0
+    )
+}
+
+fn progress_bar(show: bool, len: u64, epoch: u64, epochs: u64) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    let style =
+        ProgressStyle::with_template("epoch {msg} [{bar:30}] {pos}/{len} steps {elapsed_precise}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_message(format!("{epoch}/{epochs}"));
+    bar
+}
+
+fn print_header(config: &RunConfig, data: &Data, opts: &RunOptions, state: &TrainingState) {
+    println!(
+        "model: 784-{}-10 MLP (ReLU); optimizer: {}; scheduler: {} (stepped per {}); batch {}, {} epochs, seed {}, {} threads",
+        config.model.hidden,
+        describe(&config.optimizer),
+        config.scheduler_class_table().map_or("none".to_string(), |t| describe(&t)),
+        match config.interval() {
+            Ok(Interval::Step) => "optimizer step",
+            _ => "epoch",
+        },
+        config.data.batch_size,
+        config.epochs,
+        config.seed,
+        rayon::current_num_threads()
+    );
+    println!(
+        "data: {} ({} train, {} test images); writing to {}",
+        data.dir.display(),
+        data.train.len(),
+        data.test.len(),
+        opts.out.display()
+    );
+    if state.step > 0 {
+        println!(
+            "resuming after step {} (epoch {} done)",
+            state.step, state.epochs_done
+        );
+    }
+    println!(
+        "{:>5}  {:>10}  {:>10}  {:>9}  {:>9}  {:>8}  {:>7}",
+        "epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"
+    );
+}
+
+fn print_epoch(row: &EpochMetrics, epochs: u64) {
+    println!(
+        "{:>5}  {:>10}  {:>10.4}  {:>8.2}%  {:>9.4}  {:>7.2}%  {:>7.3}",
+        format!("{}/{epochs}", row.epoch),
+        format!("{:.6}", row.lr),
+        row.train_loss,
+        row.train_accuracy,
+        row.test_loss,
+        row.test_accuracy,
+        row.epoch_seconds
+    );
+}
+
+/// `SGD(lr=0.1, momentum=0.9, nesterov=true)` from a config table.
+fn describe(table: &toml::Table) -> String {
+    let name = table.get("name").and_then(|v| v.as_str()).unwrap_or("?");
+    let args: Vec<String> = table
+        .iter()
+        .filter(|(k, _)| k.as_str() != "name")
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    format!("{name}({})", args.join(", "))
+}
