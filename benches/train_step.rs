@@ -1,1 +1,76 @@
-fn main() {}
+//! One full training step of the default job: forward + backward through the tape for a batch of
+//! 256 on the 784-100-10 MLP, then an SGD update with Nesterov momentum (lr 0.1, momentum 0.9),
+//! as PyTorch's `optimizer.step()` does it. Also the evaluation pass over 10,000 images.
+//!
+//! The pixels are synthetic (a fixed SplitMix64 stream), which costs the same as real ones: every
+//! product is dense. `cargo bench --bench train_step`.
+
+use std::hint::black_box;
+
+use autograd_lite::{evaluate, Mlp, SplitMix64, TrainStep};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+
+const BATCH: usize = 256;
+const INPUTS: usize = 784;
+
+fn synthetic(n: usize, seed: u64) -> (Vec<u8>, Vec<u8>) {
+    let mut rng = SplitMix64::new(seed);
+    let images = (0..n * INPUTS)
+        .map(|_| (rng.next_u64() >> 56) as u8)
+        .collect();
+    let labels = (0..n).map(|_| (rng.next_u64() % 10) as u8).collect();
+    (images, labels)
+}
+
+/// `b <- momentum b + g; p <- p - lr (g + momentum b)` (PyTorch's SGD, nesterov=True, after the
+/// first step).
+fn sgd_nesterov(params: [&mut [f32]; 4], grads: [&[f32]; 4], buffers: &mut [Vec<f32>; 4]) {
+    let (lr, momentum) = (0.1f32, 0.9f32);
+    for ((p, g), b) in params.into_iter().zip(grads).zip(buffers.iter_mut()) {
+        for ((p, &g), b) in p.iter_mut().zip(g).zip(b.iter_mut()) {
+            *b = momentum * *b + g;
+            *p -= lr * (g + momentum * *b);
+        }
+    }
+}
+
+fn train_step(c: &mut Criterion) {
+    let (images, labels) = synthetic(8 * BATCH, 1);
+    let mut mlp = Mlp::new(INPUTS, 100, 10, 0);
+    let mut step = TrainStep::new(&mlp, BATCH);
+    let mut buffers = mlp.params().map(|p| vec![0.0f32; p.len()]);
+    let mut group = c.benchmark_group("train_step");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    let mut i = 0;
+    group.bench_function("784-100-10 batch 256: forward+backward+SGD", |b| {
+        b.iter(|| {
+            let x = &images[i * BATCH * INPUTS..(i + 1) * BATCH * INPUTS];
+            let y = &labels[i * BATCH..(i + 1) * BATCH];
+            i = (i + 1) % 8;
+            let out = step.forward_backward(&mlp, x, y);
+            sgd_nesterov(mlp.params_mut(), step.grads(), &mut buffers);
+            black_box(out)
+        })
+    });
+    group.bench_function("784-100-10 batch 256: forward+backward", |b| {
+        b.iter(|| {
+            black_box(step.forward_backward(&mlp, &images[..BATCH * INPUTS], &labels[..BATCH]))
+        })
+    });
+    group.finish();
+
+    let (test_images, test_labels) = synthetic(10_000, 2);
+    let mut group = c.benchmark_group("evaluate");
+    group.throughput(Throughput::Elements(10_000));
+    group.bench_function("784-100-10 on 10000 images", |b| {
+        b.iter_batched_ref(
+            Vec::new,
+            |predictions| black_box(evaluate(&mlp, &test_images, &test_labels, predictions)),
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, train_step);
+criterion_main!(benches);

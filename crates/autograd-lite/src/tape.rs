@@ -375,7 +375,7 @@ impl<'a> Session<'_, 'a> {
             Node::AddBias { x, b, out } => {
                 let dy = self.grad_slot(out);
                 self.pass_through(x, dy);
-                self.bias_backward(b, dy);
+                self.bias_backward(b, dy, self.rows(x));
             }
             Node::Linear { x, w, b, out } => {
                 let dy = self.grad_slot(out);
@@ -437,18 +437,17 @@ impl<'a> Session<'_, 'a> {
             linear_backward_weight(s.operand(x), view(&s.tape.slots[dy], rows, cols), beta, dw)
         });
         if let Some(b) = b {
-            self.bias_backward(b, dy);
+            self.bias_backward(b, dy, rows);
         }
         self.accumulate(x, |s, beta, dx| {
             linear_backward_input(view(&s.tape.slots[dy], rows, cols), s.value(w), beta, dx)
         });
     }
 
-    /// `db [1, F] += colsum(dy [N, F])`.
-    fn bias_backward(&mut self, b: Var, dy: usize) {
+    /// `db [1, F] += colsum(dy [N, F])`, `dy` the arena buffer of `N = rows` rows.
+    fn bias_backward(&mut self, b: Var, dy: usize, rows: usize) {
         let (_, cols) = self.shape(b);
         self.accumulate(b, |s, beta, mut db| {
-            let rows = s.tape.slots[dy].len() / cols.max(1);
             let db = db.as_slice_mut().expect("arena buffers are contiguous");
             linear_backward_bias(view(&s.tape.slots[dy], rows, cols), beta, db);
         });
