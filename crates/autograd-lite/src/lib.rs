@@ -35,7 +35,7 @@
 //!   initialisation.
 //! - [`weights`]: safetensors load/save with PyTorch's names; [`WeightsError`].
 //! - [`step`]: [`TrainStep`] (the allocation-free forward/backward workspace) and [`evaluate`].
-//! - [`reference`]: the MLP's backward derived by hand, the tape's second reference in tests.
+//! - [`reference`](mod@reference): the MLP's backward derived by hand, the tape's second reference in tests.
 
 pub mod gemm;
 

@@ -45,7 +45,8 @@ impl TrainStep {
     ///
     /// The GEMM keeps its packing buffers per thread and creates them on first use, so the
     /// blank pass also runs once on every rayon thread (as the caller of each GEMM shape): no
-    /// worker thread allocates in a later step either.
+    /// worker thread allocates in a later step either. (Build it inside the same rayon pool
+    /// the steps run in, if that is not the global one.)
     pub fn new(mlp: &Mlp, max_batch: usize) -> TrainStep {
         let mut tape = Tape::new();
         if max_batch > 0 {

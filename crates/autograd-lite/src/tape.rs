@@ -1,6 +1,6 @@
 //! A small reverse-mode tape (Wengert list).
 //!
-//! A [`Session`] records each operation of a forward pass as a [`Node`] while computing it; every
+//! A [`Session`] records each operation of a forward pass as a node while computing it; every
 //! value it produces is a [`Var`]. `backward(loss)` then walks the nodes in reverse record order,
 //! which is a reverse topological order (a node's inputs were always recorded before it), and
 //! applies each op's backward function from [`linear`](crate::linear), [`relu`](crate::relu) and
