@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod bench_cmd;
 mod checkpoint;
+mod compare_cmd;
 mod config;
 mod data_cmd;
 mod eval_cmd;
@@ -45,6 +46,8 @@ enum Command {
     Data(data_cmd::DataCommand),
     /// Print (and optionally plot) the lr and momentum a scheduler config produces, without training.
     Schedule(schedule_cmd::ScheduleArgs),
+    /// Train every combination of configs, grid values and seeds; write a table, plots and a report.
+    Compare(compare_cmd::CompareArgs),
     /// Measure the GEMM and the training step.
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Some(Command::Eval(args)) => eval_cmd::run(args),
         Some(Command::Data(cmd)) => data_cmd::run(cmd),
         Some(Command::Schedule(args)) => schedule_cmd::run(args),
+        Some(Command::Compare(args)) => compare_cmd::run(args),
         Some(Command::Bench(cmd)) => bench_cmd::run(cmd),
     };
     match result {

@@ -237,6 +237,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         out,
         trace,
         quiet: args.quiet,
+        console: training::Console::Lines,
         init_weights: args.init_weights.clone(),
         resume,
     };

@@ -38,10 +38,22 @@ pub struct RunOptions {
     pub trace: bool,
     /// No progress bar.
     pub quiet: bool,
+    /// Whether the run prints its header and one line per epoch.
+    pub console: Console,
     /// Start from these weights instead of a fresh seeded initialisation.
     pub init_weights: Option<PathBuf>,
     /// Continue from the checkpoint in `out` if there is one.
     pub resume: bool,
+}
+
+/// What a run prints on standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Console {
+    /// A header, one line per epoch, a line whenever ReduceLROnPlateau lowers the lr.
+    Lines,
+    /// Nothing (for callers such as `trainer compare` that print their own summary).
+    #[allow(dead_code)] // until `trainer compare` lands
+    Silent,
 }
 
 /// What a finished run reports.
@@ -171,10 +183,13 @@ pub fn run(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
     let mut step_ws = TrainStep::new(&mlp, batch_size);
     let (mut order, mut images, mut labels, mut predictions) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let show_bar = !opts.quiet && std::io::stderr().is_terminal();
+    let lines = opts.console == Console::Lines;
+    let show_bar = lines && !opts.quiet && std::io::stderr().is_terminal();
     let max_steps = config.max_steps.unwrap_or(u64::MAX);
 
-    print_header(config, data, opts, &state);
+    if lines {
+        print_header(config, data, opts, &state);
+    }
     while state.epochs_done < config.epochs && state.step < max_steps {
         let epoch = state.epochs_done; // 0-based here, 1-based in every output
         if config.data.shuffle {
@@ -269,10 +284,15 @@ pub fn run(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
         };
         if interval == Interval::Epoch {
             if let Some(s) = scheduler.as_mut() {
-                step_scheduler_after_epoch(s, &mut sgd, monitor, &row)?;
+                let note = step_scheduler_after_epoch(s, &mut sgd, monitor, &row)?;
+                if let Some(note) = note.filter(|_| lines) {
+                    println!("{note}");
+                }
             }
         }
-        print_epoch(&row, config.epochs);
+        if lines {
+            print_epoch(&row, config.epochs);
+        }
         state.metrics.push(row);
         state.epochs_done += 1;
         state.sgd = sgd.state();
@@ -292,15 +312,17 @@ pub fn run(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
     })
 }
 
+/// Steps the scheduler after an epoch; for ReduceLROnPlateau, with the monitored metric. Returns
+/// the line to print when the lr was lowered.
 fn step_scheduler_after_epoch(
     scheduler: &mut Scheduler,
     sgd: &mut Sgd,
     monitor: Option<Monitor>,
     row: &EpochMetrics,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<String>> {
     let Some(monitor) = monitor.filter(|_| scheduler.needs_metric()) else {
         scheduler.step(sgd)?;
-        return Ok(());
+        return Ok(None);
     };
     let metric = match monitor {
         Monitor::TestAccuracy => row.test_accuracy,
@@ -309,14 +331,13 @@ fn step_scheduler_after_epoch(
         Monitor::TrainAccuracy => row.train_accuracy,
     };
     let event = scheduler.step_with_metric(sgd, metric)?;
-    if event.reduced() {
-        println!(
+    Ok(event.reduced().then(|| {
+        format!(
             "epoch {}: ReduceLROnPlateau: {}",
             row.epoch,
             event.describe(monitor.name())
-        );
-    }
-    Ok(())
+        )
+    }))
 }
 
 /// Writes `trace.csv` (when the run keeps a trace) with every step so far.
