@@ -7,8 +7,9 @@
 //! b = d (first step) | μ·b + (1-τ)·d;   d = nesterov ? d + μ·b : b   (μ ≠ 0)
 //! p -= lr·d
 //! ```
-//! Every `a + α·b` is one fused multiply-add, as ATen's CPU `add(alpha=...)` kernel does; this
-//! reproduces PyTorch's parameters bit for bit (see `tests/pytorch_fixtures.rs`).
+//! Every `a + α·b` is one fused multiply-add (`f32::mul_add`), as ATen's CPU `add(alpha=...)`
+//! kernel computes it; this reproduces PyTorch's parameters bit for bit (see
+//! `tests/pytorch_fixtures.rs`). Build with `-C target-cpu=native` so that it is one instruction.
 //!
 //! Schedulers follow `torch.optim.lr_scheduler` exactly, in f64: construction writes the lr for
 //! t = 0, each `step()` computes the next lr with PyTorch's own (chainable) recursion from the
@@ -40,6 +41,8 @@
 //!   `CosineAnnealingWarmRestarts`, state), its `rules` (the formula schedulers), `plateau`
 //!   (`ReduceLROnPlateau`) and `build` (construction in PyTorch's order).
 //! - `error`: [`OptimError`], [`ScheduleError`].
+
+#![warn(missing_docs)]
 
 mod config;
 mod error;
