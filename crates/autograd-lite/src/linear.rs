@@ -8,7 +8,7 @@
 //! Backward functions take the GEMM's `beta`: `0.0` overwrites the destination (whatever it held,
 //! even NaN), `1.0` adds to it (gradient accumulation when a value is used twice).
 
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 use crate::gemm::{gemm, gemm_epilogue, gemm_u8, Epilogue};
 
@@ -133,7 +133,11 @@ pub fn linear_backward_weight(
     }
 }
 
-/// Backward, bias: `db[j] = beta db[j] + sum_i dy[i, j]` (each column summed in f32, then added).
+/// Backward, bias: `db[j] = beta db[j] + sum_i dy[i, j]`.
+///
+/// The column sums are taken in f32 in row order `i = 0, 1, ...` (whole rows at a time, which
+/// vectorises); with `beta != 0` they are complete before they are added, so accumulating the
+/// same gradient twice gives exactly twice the value.
 pub fn linear_backward_bias(dy: ArrayView2<'_, f32>, beta: f32, db: &mut [f32]) {
     assert_eq!(
         dy.ncols(),
@@ -141,9 +145,17 @@ pub fn linear_backward_bias(dy: ArrayView2<'_, f32>, beta: f32, db: &mut [f32]) 
         "bias gradient: dy has {} columns",
         dy.ncols()
     );
-    for (d, column) in db.iter_mut().zip(dy.columns()) {
-        let sum = column.sum();
-        *d = if beta == 0.0 { sum } else { beta * *d + sum };
+    if beta == 0.0 {
+        db.fill(0.0);
+        let mut sums = ArrayViewMut1::from(db);
+        for row in dy.rows() {
+            sums += &row;
+        }
+    } else {
+        for (d, column) in db.iter_mut().zip(dy.columns()) {
+            let sum = column.iter().fold(0.0f32, |s, &g| s + g);
+            *d = beta * *d + sum;
+        }
     }
 }
 
