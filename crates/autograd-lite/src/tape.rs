@@ -17,6 +17,28 @@
 //!
 //! Parameters and inputs are not copied onto the tape: a session borrows them (`params`, `inputs`)
 //! and the nodes refer to them by index.
+//!
+//! ```
+//! use autograd_lite::{Operand, Tape};
+//! use ndarray::array;
+//!
+//! let w = array![[0.5f32, -1.0], [2.0, 0.0]]; // [out = 2, in = 2]
+//! let b = array![[0.1f32, 0.2]]; // a bias is a [1, out] row
+//! let x = array![[1.0f32, 2.0]]; // one sample
+//! let (params, inputs) = ([w.view(), b.view()], [Operand::F32(x.view())]);
+//! let mut tape = Tape::new();
+//! let mut s = tape.session(&params, &inputs);
+//! let (w, b, x) = (s.param(0), s.param(1), s.input(0));
+//! let z = s.linear(x, w, b); // [-1.4, 2.2]
+//! let loss = s.cross_entropy(z, &[1]);
+//! s.backward(loss);
+//! // dL/dz = softmax(z) - onehot(1), and dL/db = dL/dz for one sample.
+//! let p1 = 1.0 / (1.0 + (-3.6f32).exp());
+//! let db = s.grad(b).unwrap();
+//! assert!((db[[0, 1]] - (p1 - 1.0)).abs() < 1e-6);
+//! assert!((db[[0, 0]] - (1.0 - p1)).abs() < 1e-6);
+//! assert!(s.grad(x).is_none()); // data gets no gradient
+//! ```
 
 use std::mem;
 
