@@ -96,6 +96,25 @@ fn loads_the_file_pytorch_wrote_and_writes_it_back_identically() {
 }
 
 #[test]
+fn header_metadata_is_allowed_and_ignored() {
+    // A checkpoint may carry its training state in the header's `__metadata__`.
+    let mlp = Mlp::new(12, 5, 3, 4);
+    let bytes: Vec<Vec<u8>> = mlp
+        .params()
+        .iter()
+        .map(|p| p.iter().flat_map(|v| v.to_le_bytes()).collect())
+        .collect();
+    let views = Mlp::PARAM_NAMES
+        .iter()
+        .zip(mlp.param_shapes())
+        .zip(&bytes)
+        .map(|((name, shape), data)| (*name, TensorView::new(Dtype::F32, shape, data).unwrap()));
+    let metadata = HashMap::from([("state".to_string(), "{\"step\": 3}".to_string())]);
+    let file = serialize(views, Some(metadata)).unwrap();
+    assert_eq!(Mlp::from_safetensors(&file).unwrap(), mlp);
+}
+
+#[test]
 fn other_sizes_load_when_consistent() {
     let mlp = Mlp::from_safetensors(&file(&good(5))).unwrap();
     assert_eq!((mlp.inputs(), mlp.hidden(), mlp.classes()), (12, 5, 3));
