@@ -448,3 +448,59 @@ fn milestone_restarts_the_next_child_from_its_base_lr() {
         &[0.05, 0.07500000000000001, 0.1, 0.025, 0.025],
     );
 }
+
+#[test]
+fn warm_restarts_with_fractional_epochs() {
+    let mut opt = sgd();
+    let mut sched = Scheduler::new(
+        &scheduler_config("name = 'CosineAnnealingWarmRestarts'\nT_0 = 2"),
+        &mut opt,
+    )
+    .expect("valid");
+    let mut p = vec![0.0f32; 3];
+    opt.step(&mut [&mut p], &[&[0.0; 3]]).expect("step");
+    let mut lrs = Vec::new();
+    for epoch in [0.5, 1.0, 1.5, 2.0, 2.25] {
+        sched.step_to_epoch(&mut opt, epoch).expect("valid epoch");
+        lrs.push(opt.lr(0));
+    }
+    sched
+        .step(&mut opt)
+        .expect("plain step after fractional ones: T_cur = 1.25");
+    lrs.push(opt.lr(0));
+    assert_sequence(
+        "CAWR epochs",
+        &lrs,
+        &[
+            0.08535533905932738,
+            0.05,
+            0.014644660940672627,
+            0.1,
+            0.09619397662556434,
+            0.030865828381745515,
+        ],
+    );
+    assert!(sched.step_to_epoch(&mut opt, -1.0).is_err());
+
+    // PyTorch's logarithm truncates 4.999... to 4 at a restart boundary: lr = eta_min, not the base.
+    let mut opt = sgd();
+    let mut sched = Scheduler::new(
+        &scheduler_config(
+            "name = 'CosineAnnealingWarmRestarts'\nT_0 = 1\nT_mult = 3\neta_min = 0.001",
+        ),
+        &mut opt,
+    )
+    .expect("valid");
+    sched.step_to_epoch(&mut opt, 121.0).expect("valid epoch");
+    assert_eq!(opt.lr(0), 0.001);
+
+    let mut step_lr = Scheduler::new(
+        &scheduler_config("name = 'StepLR'\nstep_size = 2"),
+        &mut opt,
+    )
+    .expect("valid");
+    assert!(matches!(
+        step_lr.step_to_epoch(&mut opt, 3.0),
+        Err(ScheduleError::Unsupported(_))
+    ));
+}

@@ -419,7 +419,64 @@ impl Scheduler {
         Ok(event)
     }
 
-    /// PyTorch warns once, on the first user step, if the optimizer has not stepped yet.
+    /// `CosineAnnealingWarmRestarts.step(epoch)`: jump to a (possibly fractional) epoch, e.g.
+    /// `epoch + i / iters` per batch, with PyTorch's formulas (including its logarithm, which can
+    /// truncate wrongly at restart boundaries). Later plain `step()`s continue from
+    /// `floor(epoch) + 1` but keep the fractional `T_cur`, as in PyTorch. Other schedulers refuse:
+    /// `step(epoch)` is deprecated in PyTorch.
+    pub fn step_to_epoch(&mut self, opt: &mut Sgd, epoch: f64) -> Result<(), ScheduleError> {
+        if !matches!(self.node, Node::WarmRestarts { .. }) {
+            return Err(ScheduleError::Unsupported(format!(
+                "{}: step_to_epoch is only for CosineAnnealingWarmRestarts (PyTorch deprecated \
+                 step(epoch) elsewhere); call step()",
+                self.node.name()
+            )));
+        }
+        if !(epoch.is_finite() && epoch >= 0.0) {
+            return Err(ScheduleError::InvalidArgument {
+                scheduler: "CosineAnnealingWarmRestarts",
+                key: "epoch",
+                value: epoch.to_string(),
+                allowed: "a finite number >= 0".into(),
+            });
+        }
+        self.check_order(opt);
+        let Node::WarmRestarts {
+            base,
+            t_0,
+            t_i,
+            t_mult,
+            eta_min,
+            t_cur,
+        } = &mut self.node
+        else {
+            return Ok(());
+        };
+        if epoch >= *t_0 as f64 {
+            if *t_mult == 1 {
+                *t_cur = epoch % *t_0 as f64;
+            } else {
+                // n = int(math.log(epoch / T_0 * (T_mult - 1) + 1, T_mult))
+                let ratio = epoch / *t_0 as f64 * (*t_mult - 1) as f64 + 1.0;
+                let n = (ratio.ln() / (*t_mult as f64).ln()) as u32;
+                let power = t_mult.pow(n);
+                *t_cur = epoch - (*t_0 * (power - 1)) as f64 / (*t_mult - 1) as f64;
+                *t_i = *t_0 * power;
+            }
+        } else {
+            *t_i = *t_0;
+            *t_cur = epoch;
+        }
+        base.last_epoch = epoch.floor() as i64;
+        let values = warm_restarts_lrs(base, *eta_min, *t_cur, *t_i);
+        apply(base, opt, values);
+        self.user_steps += 1;
+        Ok(())
+    }
+
+    /// PyTorch warns once, on the first user step, if the optimizer has not stepped yet. (Here
+    /// this also covers `ReduceLROnPlateau` and `CosineAnnealingWarmRestarts`, whose own `step`
+    /// skips PyTorch's check.)
     fn check_order(&mut self, opt: &Sgd) {
         if self.user_steps == 0 && opt.step_count() == 0 {
             self.warnings.push(Warning {
