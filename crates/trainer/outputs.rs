@@ -49,7 +49,22 @@ pub fn prepare_out_dir(dir: &Path) -> anyhow::Result<()> {
         )
     })?;
     let _ = fs::remove_file(&probe);
+    remove_stale_temporaries(dir);
     Ok(())
+}
+
+/// Removes the temporary files a killed run may have left in its folder (the complete files
+/// they were about to replace are still there).
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.contains(".tmp-") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// `runs/<timestamp>-<scheduler>/`, the default output folder.
@@ -204,6 +219,28 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn preparing_a_run_folder_removes_a_killed_run_temporaries() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(".metrics.csv.tmp-12345"), b"torn").unwrap();
+        fs::write(dir.path().join("metrics.csv"), b"complete").unwrap();
+        prepare_out_dir(dir.path()).unwrap();
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["metrics.csv"]);
+    }
+
+    #[test]
+    fn an_unwritable_out_dir_fails_with_a_hint() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        fs::write(&file, b"").unwrap();
+        let err = format!("{:#}", prepare_out_dir(&file.join("run")).unwrap_err());
+        assert!(err.contains("--out"), "{err}");
     }
 
     #[test]

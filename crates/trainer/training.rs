@@ -5,8 +5,10 @@
 //! `interval = "step"`) `scheduler.step()`; after an epoch the fresh test pass, then (with
 //! `interval = "epoch"`) `scheduler.step()` or, for ReduceLROnPlateau, `scheduler.step(metric)`.
 
+use std::fmt;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
@@ -45,6 +47,32 @@ pub struct RunOptions {
     /// Continue from the checkpoint in `out` if there is one.
     pub resume: bool,
 }
+
+/// Set by the Ctrl-C (SIGINT) handler: the run finishes its current step, writes a checkpoint
+/// and stops with [`Interrupted`].
+pub static STOP_REQUESTED: AtomicBool = AtomicBool::new(false);
+
+/// The error a run stops with after Ctrl-C, once its checkpoint is written.
+#[derive(Debug)]
+pub struct Interrupted {
+    /// The last optimizer step taken.
+    pub step: u64,
+    /// The run folder holding the checkpoint.
+    pub out: PathBuf,
+}
+
+impl fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "interrupted after step {}; the checkpoint is saved. Continue with: trainer train --resume {}",
+            self.step,
+            self.out.display()
+        )
+    }
+}
+
+impl std::error::Error for Interrupted {}
 
 /// What a run prints on standard output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,6 +292,19 @@ pub fn run(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
                 }
             }
             bar.inc(1);
+            if STOP_REQUESTED.load(Ordering::SeqCst) {
+                bar.finish_and_clear();
+                state.progress.train_seconds += train_start.elapsed().as_secs_f64();
+                state.sgd = sgd.state();
+                state.scheduler = scheduler.as_ref().map(Scheduler::state);
+                save_trace(trace.as_ref(), &trace_path)?;
+                checkpoint::save(&opts.out, &mlp, &state)?;
+                return Err(Interrupted {
+                    step: state.step,
+                    out: opts.out.clone(),
+                }
+                .into());
+            }
         }
         state.progress.train_seconds += train_start.elapsed().as_secs_f64();
         bar.finish_and_clear();
