@@ -125,7 +125,7 @@ where
     let mut chart = ChartBuilder::on(area)
         .margin(12)
         .x_label_area_size(45)
-        .y_label_area_size(85)
+        .y_label_area_size(90)
         .build_cartesian_2d(x_min..x_max, y_min..y_max)
         .map_err(plot_error)?;
     chart
@@ -134,6 +134,8 @@ where
         .y_desc(panel.y_label.as_str())
         .x_label_formatter(&|v| tick(*v))
         .y_label_formatter(&|v| tick(*v))
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 16))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(plot_error)?;
@@ -153,8 +155,11 @@ where
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
+        .label_font(("sans-serif", 15))
+        .margin(12)
+        .legend_area_size(30)
         .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
+        .border_style(TRANSPARENT)
         .draw()
         .map_err(plot_error)?;
     Ok(())
@@ -246,4 +251,299 @@ mod tests {
         let (lo, hi) = padded_range([0.0, 10.0].into_iter(), 0.1);
         assert_eq!((lo, hi), (-1.0, 11.0));
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparison charts (`trainer compare`): one line per setting in a colour fixed by the caller,
+// an optional band (the spread over seeds), linear or log y axes, and the legend in its own
+// column to the right so it never hides a curve.
+
+/// The y axis of a [`BandPanel`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YScale {
+    /// Evenly spaced values.
+    Linear,
+    /// Evenly spaced powers of ten (non-positive points are left out).
+    Log,
+}
+
+/// How each point of a [`BandSeries`] line is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marks {
+    /// A line only (many points, e.g. one per optimizer step).
+    Line,
+    /// A line and a dot at every point (few points, e.g. one per epoch; a single point shows).
+    LineAndDots,
+}
+
+/// One setting's curve: a centre line and, when it was run with several seeds, a band.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BandSeries {
+    /// The legend label.
+    pub name: String,
+    /// Index into the comparison palette; the caller keeps it fixed per setting so a setting has
+    /// the same colour on every chart.
+    pub colour: usize,
+    /// The centre line (x, y), e.g. the mean over seeds.
+    pub line: Vec<(f64, f64)>,
+    /// The band (x, low, high), e.g. min and max over seeds; empty for no band.
+    pub band: Vec<(f64, f64, f64)>,
+}
+
+/// One panel of a comparison chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BandPanel {
+    /// The y-axis label (with units).
+    pub y_label: String,
+    /// Linear or logarithmic y axis.
+    pub y_scale: YScale,
+    /// Line only, or line and dots.
+    pub marks: Marks,
+    /// The curves (one per setting).
+    pub series: Vec<BandSeries>,
+}
+
+/// The comparison palette: Okabe–Ito without its yellow (too pale on white), then five of Paul
+/// Tol's darker colours; a 13th setting reuses the first colour.
+const COMPARE_PALETTE: [RGBColor; 12] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 0, 0),
+    RGBColor(136, 34, 85),
+    RGBColor(153, 153, 51),
+    RGBColor(51, 34, 136),
+    RGBColor(68, 170, 153),
+    RGBColor(204, 102, 119),
+];
+
+/// The colour of palette entry `index` (wrapping around).
+pub fn compare_colour(index: usize) -> RGBColor {
+    COMPARE_PALETTE[index % COMPARE_PALETTE.len()]
+}
+
+const BAND_WIDTH: u32 = 1100;
+const LEGEND_WIDTH: u32 = 330;
+const BAND_PANEL_HEIGHT: u32 = 380;
+
+/// Renders panels stacked vertically under one title, sharing the x-axis label, with one legend
+/// (every series name once, in its colour) in a column on the right and `note` under it.
+/// Returns the SVG text.
+pub fn band_chart_svg(
+    title: &str,
+    x_label: &str,
+    note: &str,
+    panels: &[BandPanel],
+) -> anyhow::Result<String> {
+    if panels.is_empty() {
+        bail!("cannot draw `{title}`: no panels");
+    }
+    for panel in panels {
+        if panel
+            .series
+            .iter()
+            .all(|s| visible(panel, s).next().is_none())
+        {
+            bail!(
+                "cannot draw `{title}`: the panel `{}` has no points",
+                panel.y_label
+            );
+        }
+        for s in &panel.series {
+            let bad_line = s
+                .line
+                .iter()
+                .find(|(x, y)| !x.is_finite() || !y.is_finite());
+            let bad_band = s
+                .band
+                .iter()
+                .find(|(x, lo, hi)| !x.is_finite() || !lo.is_finite() || !hi.is_finite());
+            if bad_line.is_some() || bad_band.is_some() {
+                bail!(
+                    "cannot draw `{title}`: series `{}` has a non-finite point",
+                    s.name
+                );
+            }
+        }
+    }
+    let mut legend: Vec<(&str, usize)> = Vec::new();
+    for s in panels.iter().flat_map(|p| &p.series) {
+        if !legend.iter().any(|(name, _)| *name == s.name) {
+            legend.push((&s.name, s.colour));
+        }
+    }
+
+    let mut svg = String::new();
+    {
+        let height = BAND_PANEL_HEIGHT * panels.len() as u32 + 50;
+        let root = SVGBackend::with_string(&mut svg, (BAND_WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_error)?;
+        let root = root.titled(title, ("sans-serif", 20)).map_err(plot_error)?;
+        let (plots, legend_area) = root.split_horizontally(BAND_WIDTH - LEGEND_WIDTH);
+        let areas = plots.split_evenly((panels.len(), 1));
+        for (area, panel) in areas.iter().zip(panels) {
+            let points = || panel.series.iter().flat_map(|s| visible(panel, s));
+            let (x_min, x_max) = padded_range(points().map(|p| p.0), 0.02);
+            let (y_min, y_max) = padded_range(points().map(|p| p.1), 0.05);
+            let builder = || {
+                let mut b = ChartBuilder::on(area);
+                b.margin(12).x_label_area_size(45).y_label_area_size(90);
+                b
+            };
+            match panel.y_scale {
+                YScale::Linear => {
+                    let chart = builder()
+                        .build_cartesian_2d(x_min..x_max, y_min..y_max)
+                        .map_err(plot_error)?;
+                    draw_band_panel(chart, x_label, panel)?;
+                }
+                YScale::Log => {
+                    let (lo, hi) = log_range(points().map(|p| p.1));
+                    let chart = builder()
+                        .build_cartesian_2d(x_min..x_max, (lo..hi).log_scale())
+                        .map_err(plot_error)?;
+                    draw_band_panel(chart, x_label, panel)?;
+                }
+            }
+        }
+        draw_legend(&legend_area, &legend, note)?;
+        root.present().map_err(plot_error)?;
+    }
+    Ok(svg)
+}
+
+/// The points of `s` that the panel's y axis can show (all of them, or the positive ones on a
+/// log axis), band edges included.
+fn visible<'a>(panel: &BandPanel, s: &'a BandSeries) -> impl Iterator<Item = (f64, f64)> + 'a {
+    let log = panel.y_scale == YScale::Log;
+    let band = s.band.iter().flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)]);
+    s.line
+        .iter()
+        .copied()
+        .chain(band)
+        .filter(move |&(_, y)| !log || y > 0.0)
+}
+
+/// A log axis range around the positive `values`, padded by a factor of 1.3 each side.
+fn log_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| *v > 0.0)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if lo.is_finite() && hi.is_finite() {
+        (lo / 1.3, hi * 1.3)
+    } else {
+        (0.1, 10.0)
+    }
+}
+
+fn draw_band_panel<DB, Y>(
+    mut chart: ChartContext<'_, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+    x_label: &str,
+    panel: &BandPanel,
+) -> anyhow::Result<()>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+    Y: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
+{
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(panel.y_label.as_str())
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(plot_error)?;
+    let log = panel.y_scale == YScale::Log;
+    let keep = |y: f64| !log || y > 0.0;
+    // Bands first, so that every line is drawn over every band.
+    for s in &panel.series {
+        let band: Vec<(f64, f64, f64)> = s
+            .band
+            .iter()
+            .copied()
+            .filter(|&(_, lo, hi)| keep(lo) && keep(hi))
+            .collect();
+        if band.len() < 2 {
+            continue;
+        }
+        let outline: Vec<(f64, f64)> = band
+            .iter()
+            .map(|&(x, _, hi)| (x, hi))
+            .chain(band.iter().rev().map(|&(x, lo, _)| (x, lo)))
+            .collect();
+        let fill = compare_colour(s.colour).mix(0.2).filled();
+        chart
+            .draw_series(std::iter::once(Polygon::new(outline, fill)))
+            .map_err(plot_error)?;
+    }
+    for s in &panel.series {
+        let colour = compare_colour(s.colour);
+        let line: Vec<(f64, f64)> = s.line.iter().copied().filter(|&(_, y)| keep(y)).collect();
+        chart
+            .draw_series(LineSeries::new(
+                line.iter().copied(),
+                colour.stroke_width(2),
+            ))
+            .map_err(plot_error)?;
+        if panel.marks == Marks::LineAndDots {
+            chart
+                .draw_series(line.iter().map(|&p| Circle::new(p, 4, colour.filled())))
+                .map_err(plot_error)?;
+        }
+    }
+    Ok(())
+}
+
+/// The legend column: a title, one entry per series (a short thick line in its colour and its
+/// name), and a note under it.
+fn draw_legend<DB>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    entries: &[(&str, usize)],
+    note: &str,
+) -> anyhow::Result<()>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    let top = 24;
+    area.draw(&Text::new(
+        "settings",
+        (10, top),
+        ("sans-serif", 15).into_font().style(FontStyle::Bold),
+    ))
+    .map_err(plot_error)?;
+    let mut y = top + 32;
+    for (name, colour) in entries {
+        let colour = compare_colour(*colour);
+        area.draw(&PathElement::new(
+            vec![(10, y), (40, y)],
+            colour.stroke_width(4),
+        ))
+        .map_err(plot_error)?;
+        area.draw(&Text::new(
+            name.to_string(),
+            (48, y - 8),
+            ("sans-serif", 14),
+        ))
+        .map_err(plot_error)?;
+        y += 24;
+    }
+    for line in note.lines() {
+        y += 6;
+        area.draw(&Text::new(
+            line.to_string(),
+            (10, y),
+            ("sans-serif", 13).into_font().color(&RGBColor(80, 80, 80)),
+        ))
+        .map_err(plot_error)?;
+        y += 12;
+    }
+    Ok(())
 }
