@@ -504,3 +504,52 @@ fn warm_restarts_with_fractional_epochs() {
         Err(ScheduleError::Unsupported(_))
     ));
 }
+
+#[test]
+fn per_group_arguments_apply_to_their_own_group() {
+    use optim::{Sgd, SgdConfig};
+    let config = SgdConfig {
+        lr: 0.1,
+        momentum: 0.9,
+        ..SgdConfig::default()
+    };
+    let mut opt = Sgd::with_groups(&[(config, vec![2]), (config, vec![1])]).expect("valid");
+    let toml =
+        "name = 'OneCycleLR'\nmax_lr = [0.1, 0.2]\ntotal_steps = 10\nbase_momentum = [0.85, 0.8]";
+    let mut sched = Scheduler::new(&scheduler_config(toml), &mut opt).expect("valid");
+    let (mut a, mut b) = (vec![0.0f32; 2], vec![0.0f32; 1]);
+    for _ in 0..10 {
+        // Scaling by 2 is exact, so group 1's lr is exactly twice group 0's at every step.
+        assert_eq!(opt.lr(1), 2.0 * opt.lr(0));
+        assert_eq!(sched.last_lr(), vec![opt.lr(0), opt.lr(1)]);
+        opt.step(&mut [&mut a, &mut b], &[&[0.0; 2], &[0.0]])
+            .expect("step");
+        sched.step(&mut opt).expect("step");
+    }
+    assert_eq!(opt.initial_lr(1), Some(0.2 / 25.0));
+    // At the peak (t = pct_start·total_steps − 1 = 2) each group's momentum is its own base_momentum.
+    let mut opt = Sgd::with_groups(&[(config, vec![2]), (config, vec![1])]).expect("valid");
+    let mut sched = Scheduler::new(&scheduler_config(toml), &mut opt).expect("valid");
+    for _ in 0..2 {
+        opt.step(&mut [&mut a, &mut b], &[&[0.0; 2], &[0.0]])
+            .expect("step");
+        sched.step(&mut opt).expect("step");
+    }
+    assert_eq!((opt.momentum(0), opt.momentum(1)), (0.85, 0.8));
+
+    let mut opt = Sgd::with_groups(&[(config, vec![2]), (config, vec![1])]).expect("valid");
+    let plateau = "name = 'ReduceLROnPlateau'\npatience = 0\nfactor = 0.5\nmin_lr = [0.0, 0.08]";
+    let mut sched = Scheduler::new(&scheduler_config(plateau), &mut opt).expect("valid");
+    opt.step(&mut [&mut a, &mut b], &[&[0.0; 2], &[0.0]])
+        .expect("step");
+    sched.step_with_metric(&mut opt, 1.0).expect("step");
+    let event = sched.step_with_metric(&mut opt, 1.0).expect("step");
+    assert_eq!(event.reductions, vec![(0, 0.1, 0.05), (1, 0.1, 0.08)]);
+    assert!(
+        event
+            .describe("loss")
+            .ends_with("; group 0 lr 0.1 -> 0.05; group 1 lr 0.1 -> 0.08"),
+        "{}",
+        event.describe("loss")
+    );
+}
