@@ -13,9 +13,10 @@
 //! `blocking/loops.rs` (the loops), one file per microkernel.
 //!
 //! Orientation: the kernel vectorises along the rows of its tile. Computing `C^T = B^T A^T`
-//! instead of `C = A B` swaps which dimension of `C` is vectorised; we pick the one that pads
-//! less (e.g. m = 100, n = 784 vectorises along n), preferring the contiguous direction of `C`
-//! on a tie. The choice depends on the shapes only.
+//! instead of `C = A B` swaps which dimension of `C` is vectorised; we pick the one with the
+//! lower estimated cost: zero padding (e.g. m = 100, n = 784 vectorises along n) and, for short
+//! reductions, the cost of storing tiles across the contiguous direction of `C`. The choice
+//! depends on shapes and strides only, never on the thread count.
 
 mod blocking;
 mod buffers;
@@ -31,6 +32,9 @@ mod pack;
 #[clippy::msrv = "1.89"] // AVX-512 intrinsics and target feature: stable since 1.89
 mod pack_avx512;
 mod store;
+#[cfg(target_arch = "x86_64")]
+#[clippy::msrv = "1.89"] // AVX-512 intrinsics and target feature: stable since 1.89
+mod store_avx512;
 
 use std::sync::OnceLock;
 
@@ -264,11 +268,10 @@ fn run<'a>(
         scale_only(beta, c, bias, activation);
         return;
     }
-    let (mr, nr) = kernel.tile();
-    let padded = |rows: usize, cols: usize| rows.div_ceil(mr) * mr * cols.div_ceil(nr) * nr;
-    let (along_m, along_n) = (padded(m, n), padded(n, m));
-    let c_rows_contiguous = c.strides()[1] == 1 && c.strides()[0] != 1;
-    let vectorise_n = along_n < along_m || (along_n == along_m && c_rows_contiguous);
+    let (rs, cs) = (c.strides()[0], c.strides()[1]);
+    let cost_m = orientation_cost(kernel, m, n, k, rs == 1);
+    let cost_n = orientation_cost(kernel, n, m, k, cs == 1);
+    let vectorise_n = cost_n < cost_m || (cost_n == cost_m && cs == 1 && rs != 1);
     let b_t = Source::F32(b.reversed_axes());
     let prob = if vectorise_n {
         // C^T = B^T A^T: the kernel's rows run along n.
@@ -309,6 +312,27 @@ fn run<'a>(
             Kernel::Portable => gemm_blocked(kernel_portable::kernel, &prob, c),
         }
     }
+}
+
+/// Estimated cost, in 16-lane FMA cycles, of running the kernel with its rows along the
+/// `rows` dimension of `C` (so `C'` is `rows x cols`): every tile computes `MR x NR x k` products
+/// including the zero padding, and is stored once per reduction block. Storing costs about
+/// 0.2 cycles per element when the columns of `C'` are contiguous (vector stores) and about
+/// 1 per element when they are not (the tile is transposed first), measured on this machine:
+/// with `k = 10` the store, not the arithmetic, decides.
+fn orientation_cost(
+    kernel: Kernel,
+    rows: usize,
+    cols: usize,
+    k: usize,
+    columns_contiguous: bool,
+) -> f64 {
+    let (mr, nr) = kernel.tile();
+    let tiles = (rows.div_ceil(mr) * cols.div_ceil(nr)) as f64;
+    let per_element = if columns_contiguous { 0.2 } else { 1.0 };
+    let compute = (k * mr * nr) as f64 / 16.0;
+    let store = (mr * nr) as f64 * per_element * k.div_ceil(KC_MAX) as f64;
+    tiles * (compute + store)
 }
 
 /// `C <- epilogue(beta * C)` when the product is empty (`k = 0`) or scaled away (`alpha = 0`).

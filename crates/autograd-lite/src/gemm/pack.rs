@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use ndarray::{s, ArrayView2};
+use ndarray::ArrayView2;
 
 #[cfg(target_arch = "x86_64")]
 use super::pack_avx512;
@@ -60,35 +60,88 @@ pub(crate) fn pack_panels<const W: usize>(
         let r1 = (r0 + W).min(rows.end);
         match src {
             Source::F32(v) => {
-                let block = v.slice(s![r0..r1, ks.clone()]);
-                let done = transpose_fast_f32::<W>(block, panel);
-                let rest = block.slice(s![.., done..]);
-                pack_one::<f32, W>(rest, &mut panel[done * W..], |x| x);
+                let block = Raw::of(v, r0..r1, ks.clone());
+                let done = transpose_fast_f32::<W>(&block, panel);
+                pack_one::<f32, W>(block.from_step(done), &mut panel[done * W..], |x| x);
             }
             Source::U8 { view, scale } => {
-                let block = view.slice(s![r0..r1, ks.clone()]);
-                let done = transpose_fast_u8::<W>(block, scale, panel);
-                let rest = block.slice(s![.., done..]);
-                pack_one::<u8, W>(rest, &mut panel[done * W..], |x| f32::from(x) * scale);
+                let block = Raw::of(view, r0..r1, ks.clone());
+                let done = transpose_fast_u8::<W>(&block, scale, panel);
+                let convert = |x: u8| f32::from(x) * scale;
+                pack_one::<u8, W>(block.from_step(done), &mut panel[done * W..], convert);
             }
         }
     }
 }
 
+/// A block of an operand as a pointer and strides, so the per-element loops of `pack_one`
+/// run on plain pointer arithmetic (ndarray's per-lane iterators cost more than the copy).
+struct Raw<T> {
+    ptr: *const T,
+    rs: isize,
+    ks: isize,
+    rows: usize,
+    kc: usize,
+}
+
+impl<T> Raw<T> {
+    /// Rows `rows` and steps `ks` of `view` (panics if they are out of range).
+    fn of(view: ArrayView2<'_, T>, rows: Range<usize>, ks: Range<usize>) -> Raw<T> {
+        let (len, k) = view.dim();
+        assert!(rows.start <= rows.end && rows.end <= len && ks.start <= ks.end && ks.end <= k);
+        let (rs, kstride) = (view.strides()[0], view.strides()[1]);
+        let offset = rows.start as isize * rs + ks.start as isize * kstride;
+        Raw {
+            ptr: view
+                .as_ptr()
+                .wrapping_offset(if rows.is_empty() || ks.is_empty() {
+                    0
+                } else {
+                    offset
+                }),
+            rs,
+            ks: kstride,
+            rows: rows.len(),
+            kc: ks.len(),
+        }
+    }
+
+    /// Steps `from..` of this block.
+    fn from_step(&self, from: usize) -> Raw<T> {
+        let from = from.min(self.kc);
+        Raw {
+            ptr: self.ptr.wrapping_offset(from as isize * self.ks),
+            kc: self.kc - from,
+            ..*self
+        }
+    }
+}
+
+impl<T> Clone for Raw<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Raw<T> {}
+
 /// The vectorised transpose for a full panel contiguous along `k`; returns how many leading
 /// steps it packed (a multiple of 16, or 0 when it does not apply).
-fn transpose_fast_f32<const W: usize>(block: ArrayView2<'_, f32>, panel: &mut [f32]) -> usize {
+fn transpose_fast_f32<const W: usize>(block: &Raw<f32>, panel: &mut [f32]) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
-        let (rows, kc) = block.dim();
-        let (rs, ks) = (block.strides()[0], block.strides()[1]);
+        let Raw {
+            ptr,
+            rs,
+            ks,
+            rows,
+            kc,
+        } = *block;
         if rows == W && W % 16 == 0 && ks == 1 && rs > 0 && kc >= 16 && pack_avx512::available() {
             // SAFETY: AVX-512F was detected; the block's W rows hold `kc` contiguous steps at
             // offsets `r * rs`, of which the first `16 * (kc / 16)` are read; the panel holds
             // `kc * W` values.
-            unsafe {
-                pack_avx512::transpose_f32(block.as_ptr(), rs as usize, W / 16, kc / 16, panel, W)
-            };
+            unsafe { pack_avx512::transpose_f32(ptr, rs as usize, W / 16, kc / 16, panel, W) };
             return kc / 16 * 16;
         }
     }
@@ -97,27 +150,20 @@ fn transpose_fast_f32<const W: usize>(block: ArrayView2<'_, f32>, panel: &mut [f
 }
 
 /// [`transpose_fast_f32`] for pixels scaled by `scale`.
-fn transpose_fast_u8<const W: usize>(
-    block: ArrayView2<'_, u8>,
-    scale: f32,
-    panel: &mut [f32],
-) -> usize {
+fn transpose_fast_u8<const W: usize>(block: &Raw<u8>, scale: f32, panel: &mut [f32]) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
-        let (rows, kc) = block.dim();
-        let (rs, ks) = (block.strides()[0], block.strides()[1]);
+        let Raw {
+            ptr,
+            rs,
+            ks,
+            rows,
+            kc,
+        } = *block;
         if rows == W && W % 16 == 0 && ks == 1 && rs > 0 && kc >= 16 && pack_avx512::available() {
             // SAFETY: as in `transpose_fast_f32`, with 16-byte reads inside each row's steps.
             unsafe {
-                pack_avx512::transpose_u8(
-                    block.as_ptr(),
-                    rs as usize,
-                    W / 16,
-                    kc / 16,
-                    scale,
-                    panel,
-                    W,
-                )
+                pack_avx512::transpose_u8(ptr, rs as usize, W / 16, kc / 16, scale, panel, W)
             };
             return kc / 16 * 16;
         }
@@ -126,48 +172,49 @@ fn transpose_fast_u8<const W: usize>(
     0
 }
 
-/// Packs one panel: `block` is at most `W x kc`; `panel` is exactly `W * kc` values.
-fn pack_one<T: Copy, const W: usize>(
-    block: ArrayView2<'_, T>,
-    panel: &mut [f32],
-    convert: impl Fn(T) -> f32,
-) {
-    let (rows, _) = block.dim();
+/// Packs one panel: `block` is at most `W x kc`; `panel` holds `W * kc` values.
+fn pack_one<T: Copy, const W: usize>(block: Raw<T>, panel: &mut [f32], convert: impl Fn(T) -> f32) {
+    let Raw {
+        ptr,
+        rs,
+        ks,
+        rows,
+        kc,
+    } = block;
+    if kc == 0 {
+        return;
+    }
+    let panel = &mut panel[..W * kc];
     if rows < W {
         for col in panel.chunks_exact_mut(W) {
             col[rows..].fill(0.0);
         }
     }
-    let (rs, ks) = (block.strides()[0], block.strides()[1]);
     if rs == 1 || rows == 1 {
         // The panel direction is contiguous: each step copies one run of `rows` values.
-        for (col, src) in panel.chunks_exact_mut(W).zip(block.columns()) {
-            if let Some(src) = src.as_slice() {
-                for (d, &x) in col[..rows].iter_mut().zip(src) {
-                    *d = convert(x);
-                }
-            } else {
-                for (d, &x) in col.iter_mut().zip(src.iter()) {
-                    *d = convert(x);
-                }
+        for (p, col) in panel.chunks_exact_mut(W).enumerate() {
+            // SAFETY: step p < kc of the block starts at `ptr + p * ks` and its `rows` values
+            // are contiguous (rs == 1, or a single row), all inside the operand's view.
+            let src = unsafe { std::slice::from_raw_parts(ptr.offset(p as isize * ks), rows) };
+            for (d, &x) in col[..rows].iter_mut().zip(src) {
+                *d = convert(x);
             }
         }
     } else if ks == 1 {
         // Each row is contiguous along k: read rows, write with a stride of `W` (a transpose).
-        for (r, src) in block.rows().into_iter().enumerate() {
-            if let Some(src) = src.as_slice() {
-                for (col, &x) in panel.chunks_exact_mut(W).zip(src) {
-                    col[r] = convert(x);
-                }
-            } else {
-                for (col, &x) in panel.chunks_exact_mut(W).zip(src.iter()) {
-                    col[r] = convert(x);
-                }
+        for r in 0..rows {
+            // SAFETY: row r < rows starts at `ptr + r * rs` and holds `kc` contiguous steps.
+            let src = unsafe { std::slice::from_raw_parts(ptr.offset(r as isize * rs), kc) };
+            for (col, &x) in panel.chunks_exact_mut(W).zip(src) {
+                col[r] = convert(x);
             }
         }
     } else {
-        for ((r, p), &x) in block.indexed_iter() {
-            panel[p * W + r] = convert(x);
+        for (p, col) in panel.chunks_exact_mut(W).enumerate() {
+            for (r, d) in col[..rows].iter_mut().enumerate() {
+                // SAFETY: (r, p) is inside the block, which lies inside the operand's view.
+                *d = convert(unsafe { *ptr.offset(r as isize * rs + p as isize * ks) });
+            }
         }
     }
 }

@@ -9,9 +9,9 @@
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::{
     __m512, _mm512_castpd_ps, _mm512_castps_pd, _mm512_cvtepi32_ps, _mm512_cvtepu8_epi32,
-    _mm512_loadu_ps, _mm512_mul_ps, _mm512_set1_ps, _mm512_shuffle_f32x4, _mm512_storeu_ps,
-    _mm512_unpackhi_pd, _mm512_unpackhi_ps, _mm512_unpacklo_pd, _mm512_unpacklo_ps,
-    _mm_loadu_si128,
+    _mm512_loadu_ps, _mm512_mul_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_shuffle_f32x4,
+    _mm512_storeu_ps, _mm512_unpackhi_pd, _mm512_unpackhi_ps, _mm512_unpacklo_pd,
+    _mm512_unpacklo_ps, _mm_loadu_si128,
 };
 
 /// Whether this CPU can run the packers in this file (detected once).
@@ -84,6 +84,15 @@ pub(crate) unsafe fn transpose_u8(
 #[target_feature(enable = "avx512f")]
 unsafe fn store_transposed(r: [__m512; 16], panel: &mut [f32], at: usize, w: usize) {
     assert!(at + 15 * w + 16 <= panel.len());
+    for (p, v) in transpose16(r).into_iter().enumerate() {
+        // SAFETY: `at + p * w + 16 <= panel.len()` by the assertion above (p <= 15).
+        unsafe { _mm512_storeu_ps(panel.as_mut_ptr().add(at + p * w), v) };
+    }
+}
+
+/// The 16 x 16 transpose: element `l` of `r[i]` becomes element `i` of `out[l]`.
+#[target_feature(enable = "avx512f")]
+pub(crate) fn transpose16(r: [__m512; 16]) -> [__m512; 16] {
     // Stage 1: interleave row pairs (within each 128-bit lane).
     let a: [__m512; 16] = std::array::from_fn(|i| {
         let (x, y) = (r[i & !1], r[i | 1]);
@@ -107,22 +116,17 @@ unsafe fn store_transposed(r: [__m512; 16], panel: &mut [f32], at: usize, w: usi
         })
     });
     // Stage 3: a 4 x 4 transpose of 128-bit lanes for each q.
+    let mut out = [_mm512_setzero_ps(); 16];
     for q in 0..4 {
         let (b0, b1, b2, b3) = (b[q], b[4 + q], b[8 + q], b[12 + q]);
         let t0 = _mm512_shuffle_f32x4::<0x44>(b0, b1);
         let t1 = _mm512_shuffle_f32x4::<0xEE>(b0, b1);
         let t2 = _mm512_shuffle_f32x4::<0x44>(b2, b3);
         let t3 = _mm512_shuffle_f32x4::<0xEE>(b2, b3);
-        let out = [
-            _mm512_shuffle_f32x4::<0x88>(t0, t2),
-            _mm512_shuffle_f32x4::<0xDD>(t0, t2),
-            _mm512_shuffle_f32x4::<0x88>(t1, t3),
-            _mm512_shuffle_f32x4::<0xDD>(t1, t3),
-        ];
-        for (lane, v) in out.into_iter().enumerate() {
-            let p = 4 * lane + q;
-            // SAFETY: `at + p * w + 16 <= panel.len()` by the assertion above (p <= 15).
-            unsafe { _mm512_storeu_ps(panel.as_mut_ptr().add(at + p * w), v) };
-        }
+        out[q] = _mm512_shuffle_f32x4::<0x88>(t0, t2);
+        out[4 + q] = _mm512_shuffle_f32x4::<0xDD>(t0, t2);
+        out[8 + q] = _mm512_shuffle_f32x4::<0x88>(t1, t3);
+        out[12 + q] = _mm512_shuffle_f32x4::<0xDD>(t1, t3);
     }
+    out
 }

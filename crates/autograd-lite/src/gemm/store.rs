@@ -6,7 +6,8 @@
 //! L1. Every element goes through the same operations in the same order whatever the thread
 //! count or the block boundaries of M and N, which keeps results bit-identical.
 
-use ndarray::ArrayViewMut2;
+#[cfg(target_arch = "x86_64")]
+use super::store_avx512::{self, RowBias, RowWrite};
 
 /// How a tile combines with what `C` already holds.
 #[derive(Clone, Copy, Debug)]
@@ -64,33 +65,74 @@ pub(crate) struct TileWrite<'a> {
     pub(crate) finish: Option<Finish<'a>>,
 }
 
-/// Writes the top-left `c.dim()` corner of `tile` (column `j` of the tile is `tile[j]`) into
-/// `c`, the matching block of `C'`.
-pub(crate) fn store_tile<const MR: usize, const NR: usize>(
+/// An `mr x nr` block of `C'` as a pointer and strides (element `(i, j)` at `ptr + i*rs + j*cs`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TileDst {
+    pub(crate) ptr: *mut f32,
+    pub(crate) rs: isize,
+    pub(crate) cs: isize,
+    pub(crate) mr: usize,
+    pub(crate) nr: usize,
+}
+
+/// Writes the top-left `mr x nr` corner of `tile` (column `j` of the tile is `tile[j]`) into
+/// `dst`, the matching block of `C'`.
+///
+/// # Safety
+/// `dst` must describe a block of `C'` that this thread may write and no one else accesses
+/// meanwhile, with `mr <= MR` and `nr <= NR`.
+pub(crate) unsafe fn store_tile<const MR: usize, const NR: usize>(
     tile: &[[f32; MR]; NR],
-    mut c: ArrayViewMut2<'_, f32>,
+    dst: TileDst,
     w: TileWrite<'_>,
 ) {
-    let (mr, nr) = c.dim();
+    let TileDst {
+        ptr,
+        rs,
+        cs,
+        mr,
+        nr,
+    } = dst;
+    assert!(mr <= MR && nr <= NR);
     let finish_bias = w.finish.map_or(Bias::None, |f| f.bias);
-    let (rs, cs) = (c.strides()[0], c.strides()[1]);
     if rs == 1 || mr == 1 {
         // Columns of C' are contiguous (C' = C^T of a row-major C): one run per tile column.
-        for (j, (t, mut col)) in tile.iter().zip(c.columns_mut()).enumerate() {
+        for (j, t) in tile.iter().enumerate().take(nr) {
             let bias = match finish_bias {
                 Bias::None => RunBias::None,
                 Bias::PerColumn(b) => RunBias::Scalar(b[w.j0 + j]),
                 Bias::PerRow(b) => RunBias::Slice(&b[w.i0..w.i0 + mr]),
             };
-            match col.as_slice_mut() {
-                Some(run) => write_run(run, &t[..mr], bias, w),
-                None => unreachable!("a column with unit stride is contiguous"),
-            }
+            // SAFETY: column j < nr holds `mr` contiguous elements of the block (contract).
+            let run = unsafe { std::slice::from_raw_parts_mut(ptr.offset(j as isize * cs), mr) };
+            write_run(run, &t[..mr], bias, w);
         }
     } else if cs == 1 {
         // Rows of C' are contiguous (C' = C, row-major): transpose the tile, one run per row.
+        #[cfg(target_arch = "x86_64")]
+        if MR % 16 == 0 && NR <= 16 && rs > 0 && super::pack_avx512::available() {
+            let write = RowWrite {
+                alpha: w.alpha,
+                step: w.step,
+                finish: w.finish.map(|f| {
+                    let bias = match f.bias {
+                        Bias::None => RowBias::None,
+                        Bias::PerColumn(b) => RowBias::PerColumn(&b[w.j0..w.j0 + nr]),
+                        Bias::PerRow(b) => RowBias::PerRow(&b[w.i0..w.i0 + mr]),
+                    };
+                    (bias, f.activation)
+                }),
+            };
+            // SAFETY: AVX-512F was detected; the tile holds NR >= nr columns of MR values
+            // (MR a multiple of 16); the block has unit column stride and positive row
+            // stride, so rows `i < mr` and columns `j < nr` are writable (contract).
+            unsafe {
+                store_avx512::store_rows(tile.as_flattened(), MR, ptr, rs as usize, mr, nr, write)
+            };
+            return;
+        }
         let mut row_vals = [0.0f32; NR];
-        for (i, mut row) in c.rows_mut().into_iter().enumerate() {
+        for i in 0..mr {
             for (v, t) in row_vals.iter_mut().zip(tile.iter()) {
                 *v = t[i];
             }
@@ -99,18 +141,19 @@ pub(crate) fn store_tile<const MR: usize, const NR: usize>(
                 Bias::PerColumn(b) => RunBias::Slice(&b[w.j0..w.j0 + nr]),
                 Bias::PerRow(b) => RunBias::Scalar(b[w.i0 + i]),
             };
-            match row.as_slice_mut() {
-                Some(run) => write_run(run, &row_vals[..nr], bias, w),
-                None => unreachable!("a row with unit stride is contiguous"),
-            }
+            // SAFETY: row i < mr holds `nr` contiguous elements of the block (contract).
+            let run = unsafe { std::slice::from_raw_parts_mut(ptr.offset(i as isize * rs), nr) };
+            write_run(run, &row_vals[..nr], bias, w);
         }
     } else {
         // Any other strides: gather each column into a run, update it, scatter it back.
         let mut run = [0.0f32; MR];
-        for (j, (t, mut col)) in tile.iter().zip(c.columns_mut()).enumerate() {
+        for (j, t) in tile.iter().enumerate().take(nr) {
             let run = &mut run[..mr];
-            for (r, &x) in run.iter_mut().zip(col.iter()) {
-                *r = x;
+            let at = |i: usize| ptr.wrapping_offset(i as isize * rs + j as isize * cs);
+            for (i, r) in run.iter_mut().enumerate() {
+                // SAFETY: (i, j) is inside the block (contract).
+                *r = unsafe { *at(i) };
             }
             let bias = match finish_bias {
                 Bias::None => RunBias::None,
@@ -118,8 +161,9 @@ pub(crate) fn store_tile<const MR: usize, const NR: usize>(
                 Bias::PerRow(b) => RunBias::Slice(&b[w.i0..w.i0 + mr]),
             };
             write_run(run, &t[..mr], bias, w);
-            for (x, &r) in col.iter_mut().zip(run.iter()) {
-                *x = r;
+            for (i, &r) in run.iter().enumerate() {
+                // SAFETY: (i, j) is inside the block (contract).
+                unsafe { *at(i) = r };
             }
         }
     }

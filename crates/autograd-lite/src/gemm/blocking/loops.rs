@@ -26,7 +26,7 @@ use rayon::prelude::*;
 use super::{kc_blocks, nc_block, MC, PAR_MIN_FLOPS};
 use crate::gemm::buffers::{with_buffer, Slot};
 use crate::gemm::pack::{pack_panels, Source};
-use crate::gemm::store::{store_tile, Finish, Step, TileWrite};
+use crate::gemm::store::{store_tile, Finish, Step, TileDst, TileWrite};
 use crate::gemm::KC_MAX;
 
 /// A microkernel: `tile <- A panel * B panel^T` over `a.len() / MR` reduction steps.
@@ -143,6 +143,8 @@ unsafe fn compute_rows<const MR: usize, const NR: usize>(
     let r_end = (r0 + rows).min(m);
     let mc_max = (MC / MR).max(1) * MR;
     let mut tile = [[0.0f32; MR]; NR];
+    let (c_rs, c_cs) = (c.strides()[0], c.strides()[1]);
+    let c_ptr = c.as_mut_ptr();
     // Loop 3 (ic): MC-row blocks.
     for ic in (r0..r_end).step_by(mc_max) {
         let mc = mc_max.min(r_end - ic);
@@ -177,8 +179,17 @@ unsafe fn compute_rows<const MR: usize, const NR: usize>(
                             step,
                             finish,
                         };
-                        let dst = c.slice_mut(s![i0 - r0..i0 - r0 + mr, j0..j0 + nr]);
-                        store_tile(&tile, dst, write);
+                        let dst = TileDst {
+                            ptr: c_ptr
+                                .wrapping_offset((i0 - r0) as isize * c_rs + j0 as isize * c_cs),
+                            rs: c_rs,
+                            cs: c_cs,
+                            mr,
+                            nr,
+                        };
+                        // SAFETY: rows `i0 - r0..+mr` and columns `j0..+nr` lie inside `c`,
+                        // which this call borrows mutably and alone.
+                        unsafe { store_tile(&tile, dst, write) };
                     }
                 }
             });

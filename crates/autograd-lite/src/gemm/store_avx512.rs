@@ -1,0 +1,99 @@
+//! AVX-512 tile store for a row-major `C'` (the orientation `C' = C` with `C` row-major, as in
+//! `x W^T`): the tile arrives column by column (`tile[j]` holds `MR` rows of column `j`), but
+//! each row of `C` wants its `nr` values side by side. Each 16-row half of the tile is
+//! transposed in registers, then every row is updated with one masked load/store. The element
+//! operations are those of `store::write_run`, in the same order, so both paths round alike.
+//!
+//! AVX-512 intrinsics and target features are stable since Rust 1.89 (see `mod.rs`).
+
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::{
+    __m512, _mm512_add_ps, _mm512_loadu_ps, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps,
+    _mm512_max_ps, _mm512_mul_ps, _mm512_set1_ps, _mm512_setzero_ps,
+};
+
+use super::pack_avx512::transpose16;
+use super::store::{Activation, Step};
+
+/// The bias of a row-major store: one per column of the tile or one per row.
+#[derive(Clone, Copy)]
+pub(crate) enum RowBias<'a> {
+    /// No bias.
+    None,
+    /// `bias[j]` for tile column `j` (exactly `nr` values).
+    PerColumn(&'a [f32]),
+    /// `bias[i]` for tile row `i` (exactly `mr` values).
+    PerRow(&'a [f32]),
+}
+
+/// How to combine and finish (the fields of `store::TileWrite`, resolved for this tile).
+#[derive(Clone, Copy)]
+pub(crate) struct RowWrite<'a> {
+    pub(crate) alpha: f32,
+    pub(crate) step: Step,
+    /// `None` before the last reduction block.
+    pub(crate) finish: Option<(RowBias<'a>, Activation)>,
+}
+
+/// Writes rows `0..mr` and columns `0..nr` of the tile (`tile[j * tile_mr + i]`, column-major
+/// with `tile_mr` rows) into `C'` at `c` (row `i` at `c + i * rs`, contiguous along columns).
+///
+/// # Safety
+/// AVX-512F must be available; `tile` must hold `nr` columns of `tile_mr >= 16 * ceil(mr / 16)`
+/// values; `c + i * rs + j` must be writable for `i < mr`, `j < nr`; `nr <= 16`.
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn store_rows(
+    tile: &[f32],
+    tile_mr: usize,
+    c: *mut f32,
+    rs: usize,
+    mr: usize,
+    nr: usize,
+    w: RowWrite<'_>,
+) {
+    assert!(nr <= 16 && tile.len() >= nr * tile_mr && tile_mr >= mr.div_ceil(16) * 16);
+    let mask: u16 = ((1u32 << nr) - 1) as u16;
+    let alpha = _mm512_set1_ps(w.alpha);
+    let zero = _mm512_setzero_ps();
+    for half in 0..mr.div_ceil(16) {
+        let cols: [__m512; 16] = std::array::from_fn(|j| {
+            if j < nr {
+                // SAFETY: column j holds `tile_mr >= 16 * (half + 1)` values (asserted).
+                unsafe { _mm512_loadu_ps(tile.as_ptr().add(j * tile_mr + 16 * half)) }
+            } else {
+                zero
+            }
+        });
+        let rows = transpose16(cols);
+        for (r, &t) in rows.iter().enumerate().take(mr - 16 * half) {
+            let i = 16 * half + r;
+            // SAFETY: row i < mr, columns < nr of C' are writable (contract); the mask
+            // limits every access to the first nr columns.
+            unsafe {
+                let dst = c.add(i * rs);
+                let t = _mm512_mul_ps(alpha, t);
+                let mut v = match w.step {
+                    Step::First { beta: 0.0 } => t,
+                    Step::First { beta } => {
+                        let old = _mm512_maskz_loadu_ps(mask, dst);
+                        _mm512_add_ps(t, _mm512_mul_ps(_mm512_set1_ps(beta), old))
+                    }
+                    Step::Accumulate => _mm512_add_ps(_mm512_maskz_loadu_ps(mask, dst), t),
+                };
+                if let Some((bias, activation)) = w.finish {
+                    v = match bias {
+                        RowBias::None => v,
+                        RowBias::PerColumn(b) => {
+                            _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, b.as_ptr()))
+                        }
+                        RowBias::PerRow(b) => _mm512_add_ps(v, _mm512_set1_ps(b[i])),
+                    };
+                    if let Activation::Relu = activation {
+                        v = _mm512_max_ps(v, zero);
+                    }
+                }
+                _mm512_mask_storeu_ps(dst, mask, v);
+            }
+        }
+    }
+}
