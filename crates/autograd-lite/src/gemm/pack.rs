@@ -62,13 +62,13 @@ pub(crate) fn pack_panels<const W: usize>(
             Source::F32(v) => {
                 let block = Raw::of(v, r0..r1, ks.clone());
                 let done = transpose_fast_f32::<W>(&block, panel);
-                pack_one::<f32, W>(block.from_step(done), &mut panel[done * W..], |x| x);
+                pack_one::<f32, W>(block.skip_steps(done), &mut panel[done * W..], |x| x);
             }
             Source::U8 { view, scale } => {
                 let block = Raw::of(view, r0..r1, ks.clone());
                 let done = transpose_fast_u8::<W>(&block, scale, panel);
                 let convert = |x: u8| f32::from(x) * scale;
-                pack_one::<u8, W>(block.from_step(done), &mut panel[done * W..], convert);
+                pack_one::<u8, W>(block.skip_steps(done), &mut panel[done * W..], convert);
             }
         }
     }
@@ -107,7 +107,7 @@ impl<T> Raw<T> {
     }
 
     /// Steps `from..` of this block.
-    fn from_step(&self, from: usize) -> Raw<T> {
+    fn skip_steps(&self, from: usize) -> Raw<T> {
         let from = from.min(self.kc);
         Raw {
             ptr: self.ptr.wrapping_offset(from as isize * self.ks),
