@@ -175,15 +175,16 @@ fn filled(dim: (usize, usize), seed: u32) -> Array2<f32> {
     })
 }
 
-/// The best per-call time of `f` over several repetitions of at least ~10 ms each.
+/// The best per-call time of `f` over 25 repetitions of at least ~4 ms each (the minimum
+/// filters out interference from other processes).
 fn best_seconds(mut f: impl FnMut()) -> f64 {
     f(); // warm caches and buffers
     let start = Instant::now();
     f();
     let once = start.elapsed().max(Duration::from_nanos(100));
-    let calls = (Duration::from_millis(10).as_secs_f64() / once.as_secs_f64()).ceil() as usize;
+    let calls = (Duration::from_millis(4).as_secs_f64() / once.as_secs_f64()).ceil() as usize;
     let calls = calls.clamp(1, 10_000);
-    (0..7)
+    (0..25)
         .map(|_| {
             let start = Instant::now();
             for _ in 0..calls {

@@ -37,3 +37,9 @@ pub(crate) fn with_buffer<R>(slot: Slot, len: usize, f: impl FnOnce(&mut [f32]) 
     });
     out
 }
+
+/// Grows this thread's `slot` buffer to at least `len` values now, so later uses of up to that
+/// size allocate nothing.
+pub(crate) fn reserve(slot: Slot, len: usize) {
+    with_buffer(slot, len, |_| ());
+}
