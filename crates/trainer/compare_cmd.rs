@@ -1,18 +1,208 @@
-//! `trainer compare` (placeholder until it lands).
+//! `trainer compare`: train every combination of run configs, `--grid` values and seeds, one run
+//! after another in this process on data loaded once, then write a summary table, charts and a
+//! self-contained HTML report.
+//!
+//! Runs with the same seed start from the same weights and see the same batches (both derive
+//! from the seed), so the differences between settings come from the settings alone. A run that
+//! fails (for example diverges) is reported in the table and the others go on.
+//!
+//! Module map: [`grid`] (configs × grid × seeds into checked runs), [`summary`] (per-setting
+//! statistics, `summary.csv`, the terminal table), [`charts`] (the SVG charts), [`report`]
+//! (`report.html`).
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::time::Instant;
 
+use anyhow::bail;
 use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::RunConfig;
+use crate::outputs::{prepare_out_dir, write_atomic};
+use crate::training::{self, Console, RunOptions};
+
+#[path = "compare/charts.rs"]
+mod charts;
+#[path = "compare/grid.rs"]
+mod grid;
+#[path = "compare/report.rs"]
+mod report;
+#[path = "compare/summary.rs"]
+mod summary;
+
+use summary::RunOutcome;
 
 /// Flags of `trainer compare`.
 #[derive(Args, Debug)]
+#[command(after_help = "Example:\n  \
+    trainer compare configs/tutorial-steplr.toml configs/cosine.toml --grid optimizer.momentum=0.8,0.9 --seeds 0,1 --epochs 3\n\n\
+    trains 2 configs x 2 momentum values x 2 seeds = 8 runs and writes to DIR (default\n  \
+    runs/compare-<timestamp>/):\n  \
+    <setting>-seed=<seed>/   each run's folder (config.toml, metrics.csv, trace.csv, model.safetensors, ...)\n  \
+    summary.csv              one row per setting: final and best test accuracy (mean, std over seeds), ...\n  \
+    lr.svg, train_loss.svg, test_accuracy.svg, update_ratio.svg\n  \
+    report.html              the table and the charts in one page that opens offline")]
 pub struct CompareArgs {
-    /// Run configs to compare.
+    /// Run configs to compare (the format of `trainer train --config`).
     #[arg(required = true, value_name = "CONFIG.toml")]
     pub configs: Vec<PathBuf>,
+    /// Try every value of a config key: a dotted path such as scheduler.gamma,
+    /// optimizer.momentum, data.batch_size or epochs; values are TOML (numbers, true/false,
+    /// [arrays], else text). Repeat for a grid over several keys.
+    #[arg(
+        long = "grid",
+        value_name = "KEY=V1,V2,...",
+        allow_hyphen_values = true
+    )]
+    pub grid: Vec<String>,
+    /// Run every setting with each of these seeds [default: each config's own seed].
+    #[arg(long, value_name = "S1,S2,...", value_delimiter = ',')]
+    pub seeds: Option<Vec<u64>>,
+    /// Override every config's number of epochs.
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<u64>,
+    /// Output folder [default: runs/compare-<timestamp>/].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Runs `trainer compare`.
-pub fn run(_args: CompareArgs) -> anyhow::Result<()> {
-    anyhow::bail!("trainer compare is not built yet")
+pub fn run(args: CompareArgs) -> anyhow::Result<()> {
+    // Everything is checked before anything is trained or written.
+    let configs: Vec<(PathBuf, RunConfig)> = args
+        .configs
+        .iter()
+        .map(|path| Ok((path.clone(), RunConfig::load(path)?)))
+        .collect::<anyhow::Result<_>>()?;
+    let axes: Vec<grid::GridAxis> = args
+        .grid
+        .iter()
+        .map(|g| grid::parse_axis(g))
+        .collect::<anyhow::Result<_>>()?;
+    let plan = grid::plan(&configs, axes, args.seeds.as_deref(), args.epochs)?;
+    let data_dir = common_data_dir(&plan)?;
+    let out = args.out.clone().unwrap_or_else(default_out_dir);
+    let data = training::load_data(data_dir.as_deref())?;
+    prepare_out_dir(&out)?;
+
+    let outcomes = train_all(&plan, &data, &out)?;
+
+    let rows = summary::summarise(&plan, &outcomes);
+    write_atomic(
+        &out.join("summary.csv"),
+        summary::csv(&plan, &rows).as_bytes(),
+    )?;
+    let charts = if outcomes.iter().any(|o| o.result.is_ok()) {
+        charts::draw(&plan, &outcomes)?
+    } else {
+        Vec::new()
+    };
+    for chart in &charts {
+        write_atomic(&out.join(chart.file), chart.svg.as_bytes())?;
+    }
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    write_atomic(
+        &out.join("report.html"),
+        report::html(&command, &plan, &rows, &charts).as_bytes(),
+    )?;
+
+    print!("{}", summary::terminal_table(&rows));
+    let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
+    let files: Vec<&str> = charts.iter().map(|c| c.file).collect();
+    println!(
+        "{} runs ({} failed); wrote {}: summary.csv, {}report.html and one folder per run",
+        outcomes.len(),
+        failed,
+        out.display(),
+        files.iter().map(|f| format!("{f}, ")).collect::<String>()
+    );
+    if failed == outcomes.len() {
+        bail!("every run failed; see the status column above");
+    }
+    Ok(())
+}
+
+/// Trains the plan's runs one after another, each into its own folder, with a progress bar over
+/// runs on a terminal. A failing run is recorded, not fatal; a run folder that cannot be written
+/// is fatal.
+fn train_all(
+    plan: &grid::Plan,
+    data: &training::Data,
+    out: &std::path::Path,
+) -> anyhow::Result<Vec<RunOutcome>> {
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(plan.runs.len() as u64);
+        let style = ProgressStyle::with_template(
+            "runs [{bar:30}] {pos}/{len} {elapsed_precise} (eta {eta}) {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        bar.set_style(style);
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut outcomes = Vec::with_capacity(plan.runs.len());
+    for (index, run) in plan.runs.iter().enumerate() {
+        bar.set_message(run.dir_name.clone());
+        let dir = out.join(&run.dir_name);
+        prepare_out_dir(&dir)?;
+        write_atomic(&dir.join("config.toml"), run.config.to_toml()?.as_bytes())?;
+        let opts = RunOptions {
+            config: run.config.clone(),
+            out: dir.clone(),
+            trace: true,
+            quiet: true,
+            console: Console::Silent,
+            init_weights: None,
+            resume: false,
+        };
+        let start = Instant::now();
+        let result = training::run(&opts, data).map(|s| s.metrics).map_err(|e| {
+            format!("{e:#}")
+                .lines()
+                .next()
+                .unwrap_or("failed")
+                .to_string()
+        });
+        outcomes.push(RunOutcome {
+            run: index,
+            dir,
+            seconds: start.elapsed().as_secs_f64(),
+            result,
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(outcomes)
+}
+
+/// The one data folder every run reads (runs share the data loaded once).
+fn common_data_dir(plan: &grid::Plan) -> anyhow::Result<Option<PathBuf>> {
+    let mut dirs = plan.runs.iter().map(|r| r.config.data.dir.clone());
+    let first = dirs.next().flatten();
+    if let Some(other) = plan
+        .runs
+        .iter()
+        .map(|r| &r.config.data.dir)
+        .find(|d| **d != first)
+    {
+        bail!(
+            "the configs read data from different folders ({} and {}); the runs share one data set, so give every config the same [data] dir (or none)",
+            first.as_deref().map_or("the default".into(), |p| p.display().to_string()),
+            other.as_deref().map_or("the default".into(), |p| p.display().to_string())
+        );
+    }
+    Ok(first)
+}
+
+/// `runs/compare-<YYYYMMDD-HHMMSS>/`.
+fn default_out_dir() -> PathBuf {
+    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let stamp: String = stamp
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == 'T')
+        .collect();
+    PathBuf::from("runs").join(format!("compare-{}", stamp.replace('T', "-")))
 }

@@ -427,7 +427,9 @@ fn visible<'a>(panel: &BandPanel, s: &'a BandSeries) -> impl Iterator<Item = (f6
         .filter(move |&(_, y)| !log || y > 0.0)
 }
 
-/// A log axis range around the positive `values`, padded by a factor of 1.3 each side.
+/// A log axis range around the positive `values`: from the power of ten at or below the lowest
+/// value (plotters labels a decade only from its power of ten up, so a partial lowest decade
+/// would have no tick labels) to 1.3 times the highest.
 fn log_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| *v > 0.0)
@@ -435,7 +437,8 @@ fn log_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
             (lo.min(v), hi.max(v))
         });
     if lo.is_finite() && hi.is_finite() {
-        (lo / 1.3, hi * 1.3)
+        let floor = 10f64.powf((lo / 1.1).log10().floor());
+        (floor, hi * 1.3)
     } else {
         (0.1, 10.0)
     }
@@ -457,6 +460,8 @@ where
         .y_desc(panel.y_label.as_str())
         .x_label_formatter(&|v| tick(*v))
         .y_label_formatter(&|v| tick(*v))
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 15))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(plot_error)?;
@@ -483,13 +488,17 @@ where
             .draw_series(std::iter::once(Polygon::new(outline, fill)))
             .map_err(plot_error)?;
     }
-    for s in &panel.series {
+    // Earlier series are drawn wider, so a line hidden under a later identical one (settings
+    // that share a schedule, say) still shows as a rim around it.
+    let n = panel.series.len();
+    for (i, s) in panel.series.iter().enumerate() {
         let colour = compare_colour(s.colour);
+        let width = 2 + (2 * (n - 1 - i) / n.saturating_sub(1).max(1)) as u32;
         let line: Vec<(f64, f64)> = s.line.iter().copied().filter(|&(_, y)| keep(y)).collect();
         chart
             .draw_series(LineSeries::new(
                 line.iter().copied(),
-                colour.stroke_width(2),
+                colour.stroke_width(width),
             ))
             .map_err(plot_error)?;
         if panel.marks == Marks::LineAndDots {

@@ -80,7 +80,6 @@ pub enum Console {
     /// A header, one line per epoch, a line whenever ReduceLROnPlateau lowers the lr.
     Lines,
     /// Nothing (for callers such as `trainer compare` that print their own summary).
-    #[allow(dead_code)] // until `trainer compare` lands
     Silent,
 }
 
