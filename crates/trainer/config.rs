@@ -187,7 +187,11 @@ impl RunConfig {
     /// Parses the TOML text of a config.
     pub fn parse(text: &str) -> anyhow::Result<RunConfig> {
         let config: RunConfig = toml::from_str(text).map_err(|e| {
-            anyhow::anyhow!("{}", e.message().trim()).context(location(text, e.span()))
+            let message = e
+                .message()
+                .trim()
+                .replace("expected u64", "expected a whole number >= 0");
+            anyhow::anyhow!(message).context(location(text, e.span()))
         })?;
         Ok(config)
     }
@@ -293,15 +297,21 @@ impl RunConfig {
     }
 }
 
-/// Where in the TOML text an error is, as "line L, column C".
+/// Where in the TOML text an error is: "at line L, column C `the line`", so that the key is
+/// named even when the parser's message only describes the value.
 fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     let Some(span) = span else {
         return "in the TOML text".to_string();
     };
-    let before = &text[..span.start.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-    format!("at line {line}, column {column}")
+    let start = span.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let line = text[..start].matches('\n').count() + 1;
+    let column = text[line_start..start].chars().count() + 1;
+    format!(
+        "at line {line}, column {column} `{}`",
+        text[line_start..line_end].trim()
+    )
 }
 
 /// When the scheduler steps.

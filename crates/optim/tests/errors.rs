@@ -49,6 +49,13 @@ fn out_of_range_scheduler_arguments() {
     assert_invalid("name = 'ReduceLROnPlateau'\npatience = -1", "patience");
     assert_invalid("name = 'SequentialLR'\nmilestones = []\n[[schedulers]]\nname = 'StepLR'\nstep_size = 1\n[[schedulers]]\nname = 'StepLR'\nstep_size = 1", "milestones");
     assert_invalid("name = 'ChainedScheduler'\nschedulers = []", "schedulers");
+    assert_invalid("name = 'StepLR'\nstep_size = 2\ngamma = -0.5", "gamma");
+    assert_invalid("name = 'StepLR'\nstep_size = 2\ngamma = 0.0", "gamma");
+    assert_invalid(
+        "name = 'MultiStepLR'\nmilestones = [2]\ngamma = nan",
+        "gamma",
+    );
+    assert_invalid("name = 'ExponentialLR'\ngamma = -0.9", "gamma");
     let err = schedule_error("name = 'StepLR'\nstep_size = 0");
     assert_eq!(
         err.to_string(),

@@ -33,6 +33,25 @@ fn finite(scheduler: &'static str, key: &'static str, v: f64) -> Result<f64, Sch
     }
 }
 
+/// A decay factor: the lr is multiplied by it, so it must be a finite number above zero (a
+/// negative one would flip the sign of the lr, zero would stop training after one decay).
+fn positive_factor(
+    scheduler: &'static str,
+    key: &'static str,
+    v: f64,
+) -> Result<f64, ScheduleError> {
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(invalid(
+            scheduler,
+            key,
+            v,
+            "a finite number > 0 (the lr is multiplied by it; < 1 decays)",
+        ))
+    }
+}
+
 fn at_least(
     scheduler: &'static str,
     key: &'static str,
@@ -127,7 +146,7 @@ pub(crate) fn build(
         SchedulerConfig::StepLR { step_size, gamma } => {
             let rule = Rule::Step {
                 step_size: at_least(name, "step_size", *step_size, 1)?,
-                gamma: finite(name, "gamma", *gamma)?,
+                gamma: positive_factor(name, "gamma", *gamma)?,
             };
             formula(name, rule, opt)
         }
@@ -138,7 +157,7 @@ pub(crate) fn build(
                 name,
                 Rule::MultiStep {
                     milestones: sorted,
-                    gamma: finite(name, "gamma", *gamma)?,
+                    gamma: positive_factor(name, "gamma", *gamma)?,
                 },
                 opt,
             )
@@ -192,7 +211,7 @@ pub(crate) fn build(
         SchedulerConfig::ExponentialLR { gamma } => formula(
             name,
             Rule::Exponential {
-                gamma: finite(name, "gamma", *gamma)?,
+                gamma: positive_factor(name, "gamma", *gamma)?,
             },
             opt,
         ),
@@ -250,7 +269,7 @@ pub(crate) fn build(
                 Some(d) => at_least(name, "step_size_down", *d, 0)? as f64,
                 None => up,
             };
-            let gamma = finite(name, "gamma", *gamma)?;
+            let gamma = positive_factor(name, "gamma", *gamma)?;
             let scale = match (scale_fn, mode) {
                 (Some(f), _) => CyclicScale::Custom {
                     f: Some(f.clone()),
