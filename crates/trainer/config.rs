@@ -379,8 +379,10 @@ mod tests {
 
     #[test]
     fn round_trips_through_toml() {
-        let mut c = RunConfig::default();
-        c.max_steps = Some(40);
+        let mut c = RunConfig {
+            max_steps: Some(40),
+            ..RunConfig::default()
+        };
         c.data.dir = Some(PathBuf::from("somewhere"));
         let text = c.to_toml().unwrap();
         assert_eq!(RunConfig::parse(&text).unwrap(), c);

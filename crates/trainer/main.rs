@@ -35,6 +35,8 @@ struct Cli {
     train: train_cmd::TrainArgs,
 }
 
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Train the MLP (the default when no subcommand is given).
