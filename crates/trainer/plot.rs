@@ -381,7 +381,7 @@ pub fn band_chart_svg(
         let height = BAND_PANEL_HEIGHT * panels.len() as u32 + 50;
         let root = SVGBackend::with_string(&mut svg, (BAND_WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
-        let root = root.titled(title, ("sans-serif", 20)).map_err(plot_error)?;
+        let root = root.titled(title, ("sans-serif", 24)).map_err(plot_error)?;
         let (plots, legend_area) = root.split_horizontally(BAND_WIDTH - LEGEND_WIDTH);
         let areas = plots.split_evenly((panels.len(), 1));
         for (area, panel) in areas.iter().zip(panels) {
@@ -460,8 +460,8 @@ where
         .y_desc(panel.y_label.as_str())
         .x_label_formatter(&|v| tick(*v))
         .y_label_formatter(&|v| tick(*v))
-        .label_style(("sans-serif", 14))
-        .axis_desc_style(("sans-serif", 15))
+        .label_style(("sans-serif", 16))
+        .axis_desc_style(("sans-serif", 17))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(plot_error)?;
@@ -505,6 +505,15 @@ where
             chart
                 .draw_series(line.iter().map(|&p| Circle::new(p, 4, colour.filled())))
                 .map_err(plot_error)?;
+            // The band as a whisker at every dot too: with one epoch there is no area to fill.
+            let whiskers = s
+                .band
+                .iter()
+                .filter(|&&(_, lo, hi)| keep(lo) && keep(hi))
+                .map(|&(x, lo, hi)| {
+                    PathElement::new(vec![(x, lo), (x, hi)], colour.stroke_width(2))
+                });
+            chart.draw_series(whiskers).map_err(plot_error)?;
         }
     }
     Ok(())
@@ -522,37 +531,30 @@ where
     DB::ErrorType: 'static,
 {
     let top = 24;
-    area.draw(&Text::new(
-        "settings",
-        (10, top),
-        ("sans-serif", 15).into_font().style(FontStyle::Bold),
-    ))
-    .map_err(plot_error)?;
-    let mut y = top + 32;
-    for (name, colour) in entries {
-        let colour = compare_colour(*colour);
-        area.draw(&PathElement::new(
-            vec![(10, y), (40, y)],
-            colour.stroke_width(4),
-        ))
+    let title_font = ("sans-serif", 18).into_font().style(FontStyle::Bold);
+    area.draw(&Text::new("settings", (10, top), title_font))
         .map_err(plot_error)?;
+    let mut y = top + 36;
+    for (name, colour) in entries {
+        let sample = PathElement::new(
+            vec![(10, y), (40, y)],
+            compare_colour(*colour).stroke_width(5),
+        );
+        area.draw(&sample).map_err(plot_error)?;
         area.draw(&Text::new(
             name.to_string(),
-            (48, y - 8),
-            ("sans-serif", 14),
+            (48, y - 7),
+            ("sans-serif", 17),
         ))
         .map_err(plot_error)?;
-        y += 24;
+        y += 26;
     }
+    let note_font = ("sans-serif", 15).into_font().color(&RGBColor(80, 80, 80));
     for line in note.lines() {
-        y += 6;
-        area.draw(&Text::new(
-            line.to_string(),
-            (10, y),
-            ("sans-serif", 13).into_font().color(&RGBColor(80, 80, 80)),
-        ))
-        .map_err(plot_error)?;
-        y += 12;
+        y += 4;
+        area.draw(&Text::new(line.to_string(), (10, y), note_font.clone()))
+            .map_err(plot_error)?;
+        y += 16;
     }
     Ok(())
 }
