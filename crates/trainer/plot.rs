@@ -427,6 +427,16 @@ fn visible<'a>(panel: &BandPanel, s: &'a BandSeries) -> impl Iterator<Item = (f6
         .filter(move |&(_, y)| !log || y > 0.0)
 }
 
+/// Log-axis tick text: plain decimals from 0.001 up, else one significant digit (`1e-4`,
+/// `3e-5`; plotters puts log ticks on 1..9 times a power of ten).
+fn log_tick(v: f64) -> String {
+    if (1e-3..1e5).contains(&v.abs()) {
+        tick(v)
+    } else {
+        format!("{v:.0e}")
+    }
+}
+
 /// A log axis range around the positive `values`: from the power of ten at or below the lowest
 /// value (plotters labels a decade only from its power of ten up, so a partial lowest decade
 /// would have no tick labels) to 1.3 times the highest.
@@ -454,18 +464,28 @@ where
     DB::ErrorType: 'static,
     Y: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
 {
+    let log = panel.y_scale == YScale::Log;
+    let dots = panel.marks == Marks::LineAndDots;
+    // Dots stand for whole units (epochs): label only whole numbers, at most 11 of them.
+    let x_range = chart.x_range();
+    let whole = (x_range.end.floor() - x_range.start.ceil()).max(0.0) as usize + 1;
+    let x_format = |v: &f64| match dots && v.fract() != 0.0 {
+        true => String::new(),
+        false => tick(*v),
+    };
+    let y_format = |v: &f64| if log { log_tick(*v) } else { tick(*v) };
     chart
         .configure_mesh()
         .x_desc(x_label)
         .y_desc(panel.y_label.as_str())
-        .x_label_formatter(&|v| tick(*v))
-        .y_label_formatter(&|v| tick(*v))
+        .x_labels(if dots { whole.min(11) } else { 11 })
+        .x_label_formatter(&x_format)
+        .y_label_formatter(&y_format)
         .label_style(("sans-serif", 16))
         .axis_desc_style(("sans-serif", 17))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(plot_error)?;
-    let log = panel.y_scale == YScale::Log;
     let keep = |y: f64| !log || y > 0.0;
     // Bands first, so that every line is drawn over every band.
     for s in &panel.series {
@@ -557,4 +577,76 @@ where
         y += 16;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod compare_chart_tests {
+    use super::*;
+
+    fn series(name: &str, colour: usize, line: Vec<(f64, f64)>) -> BandSeries {
+        BandSeries {
+            name: name.to_string(),
+            colour,
+            line,
+            band: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn log_ticks_and_ranges_are_readable() {
+        assert_eq!(log_tick(1e-4), "1e-4");
+        assert_eq!(log_tick(3.0000000000000004e-5), "3e-5");
+        assert_eq!(log_tick(0.02), "0.02");
+        // The lowest decade is whole, so it has a labelled power of ten.
+        let (lo, hi) = log_range([0.0035, 0.06, 0.0, -1.0].into_iter());
+        assert_eq!(lo, 0.001);
+        assert!((hi - 0.078).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_palette_has_twelve_distinct_colours() {
+        for i in 0..12 {
+            for j in 0..i {
+                assert_ne!(compare_colour(i), compare_colour(j));
+            }
+        }
+        assert_eq!(compare_colour(12), compare_colour(0));
+    }
+
+    #[test]
+    fn empty_and_non_finite_panels_are_errors() {
+        let panel = |series| BandPanel {
+            y_label: "y".into(),
+            y_scale: YScale::Log,
+            marks: Marks::Line,
+            series,
+        };
+        // On a log axis, non-positive points cannot be shown: nothing to draw.
+        let err = band_chart_svg(
+            "t",
+            "x",
+            "",
+            &[panel(vec![series("a", 0, vec![(1.0, 0.0)])])],
+        );
+        assert!(err.unwrap_err().to_string().contains("no points"));
+        let err = band_chart_svg(
+            "t",
+            "x",
+            "",
+            &[panel(vec![series(
+                "a",
+                0,
+                vec![(1.0, f64::NAN), (2.0, 1.0)],
+            )])],
+        );
+        assert!(err.unwrap_err().to_string().contains("`a`"));
+        let svg = band_chart_svg(
+            "t",
+            "x",
+            "",
+            &[panel(vec![series("a", 0, vec![(1.0, 0.5)])])],
+        )
+        .unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains(">\na\n</text>"));
+    }
 }
