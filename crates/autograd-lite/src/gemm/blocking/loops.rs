@@ -61,7 +61,8 @@ pub(crate) unsafe fn gemm_blocked<const MR: usize, const NR: usize>(
     let n = prob.b.dim().0;
     let threads = rayon::current_num_threads();
     let parallel = threads > 1 && 2 * m * n * k >= PAR_MIN_FLOPS;
-    let nc_max = nc_block(k, NR);
+    // Equal column blocks within the budget (no thin last block that repacks all of A).
+    let nc_max = n.div_ceil(n.div_ceil(nc_block(k, NR))).div_ceil(NR) * NR;
     // Loop 5 (jc): NC-column blocks of C'.
     for jc in (0..n).step_by(nc_max) {
         let nc = nc_max.min(n - jc);
