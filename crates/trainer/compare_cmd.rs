@@ -35,12 +35,14 @@ use summary::RunOutcome;
 
 /// Flags of `trainer compare`.
 #[derive(Args, Debug)]
-#[command(after_help = "Example:\n  \
-    trainer compare configs/tutorial-steplr.toml configs/cosine.toml --grid optimizer.momentum=0.8,0.9 --seeds 0,1 --epochs 3\n\n\
-    trains 2 configs x 2 momentum values x 2 seeds = 8 runs and writes to DIR (default\n  \
-    runs/compare-<timestamp>/):\n  \
+#[command(after_help = "Examples:\n  \
+    trainer compare configs/tutorial-steplr.toml configs/cosine.toml --grid optimizer.momentum=0.8,0.9 --seeds 0,1 --epochs 3\n      \
+    2 configs x 2 momentum values x 2 seeds = 8 runs of 3 epochs\n  \
+    trainer compare configs/tutorial-steplr.toml --grid scheduler.step_size=1,2 --grid scheduler.gamma=0.5,0.9\n      \
+    a 2 x 2 grid over StepLR's arguments\n\n\
+    Writes into DIR (default runs/compare-<timestamp>/):\n  \
     <setting>-seed=<seed>/   each run's folder (config.toml, metrics.csv, trace.csv, model.safetensors, ...)\n  \
-    summary.csv              one row per setting: final and best test accuracy (mean, std over seeds), ...\n  \
+    summary.csv              one row per setting: final and best test accuracy, final train loss (mean, std over seeds), ...\n  \
     lr.svg, train_loss.svg, test_accuracy.svg, update_ratio.svg\n  \
     report.html              the table and the charts in one page that opens offline")]
 pub struct CompareArgs {
@@ -101,7 +103,10 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     for chart in &charts {
         write_atomic(&out.join(chart.file), chart.svg.as_bytes())?;
     }
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let command = std::iter::once("trainer".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
     write_atomic(
         &out.join("report.html"),
         report::html(&command, &plan, &rows, &charts).as_bytes(),
