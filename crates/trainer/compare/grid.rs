@@ -185,13 +185,12 @@ pub fn apply(
 ) -> anyhow::Result<RunConfig> {
     let mut table = Table::try_from(config).context("cannot turn the run config into TOML")?;
     for (axis, value) in axes.iter().zip(values) {
-        let what = || format!("--grid {}={}", axis.key, value_text(value));
         set_key(&mut table, &axis.key, value.clone()).map_err(|e| {
             anyhow::anyhow!(
-                "{}: there is no config key {} in {} ({e}); use a dotted key such as scheduler.gamma, optimizer.momentum, data.batch_size or epochs",
-                what(),
-                axis.key,
-                file.display()
+                "--grid {key}={}: there is no config key {key} in {} ({e}); use a dotted key such as scheduler.gamma, optimizer.momentum, data.batch_size or epochs",
+                value_text(value),
+                file.display(),
+                key = axis.key,
             )
         })?;
     }
