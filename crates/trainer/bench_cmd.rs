@@ -18,6 +18,8 @@ pub enum BenchCommand {
     /// GEMM throughput against matrixmultiply on the MLP's shapes and on squares.
     #[command(after_help = "Examples:\n  trainer bench gemm\n  trainer bench gemm --threads 1")]
     Gemm(GemmArgs),
+    /// Seconds per training epoch and per test pass of the default job (median and range).
+    Train(crate::bench_train::BenchTrainArgs),
 }
 
 /// Flags of `trainer bench gemm`.
@@ -32,6 +34,7 @@ pub struct GemmArgs {
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Gemm(args) => bench_gemm(args),
+        BenchCommand::Train(args) => crate::bench_train::run(args),
     }
 }
 

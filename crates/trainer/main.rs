@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench_cmd;
+mod bench_train;
 mod checkpoint;
 mod compare_cmd;
 mod config;

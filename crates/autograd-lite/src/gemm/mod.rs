@@ -30,17 +30,14 @@ mod buffers;
 #[cfg(target_arch = "x86_64")]
 mod kernel_avx2;
 #[cfg(target_arch = "x86_64")]
-#[clippy::msrv = "1.89"] // AVX-512 intrinsics and target feature: stable since 1.89
 mod kernel_avx512;
 mod kernel_portable;
 mod naive;
 mod pack;
 #[cfg(target_arch = "x86_64")]
-#[clippy::msrv = "1.89"] // AVX-512 intrinsics and target feature: stable since 1.89
 mod pack_avx512;
 mod store;
 #[cfg(target_arch = "x86_64")]
-#[clippy::msrv = "1.89"] // AVX-512 intrinsics and target feature: stable since 1.89
 mod store_avx512;
 
 use std::sync::OnceLock;

@@ -137,7 +137,13 @@ fn transpose_fast_f32<const W: usize>(block: &Raw<f32>, panel: &mut [f32]) -> us
             rows,
             kc,
         } = *block;
-        if rows == W && W % 16 == 0 && ks == 1 && rs > 0 && kc >= 16 && pack_avx512::available() {
+        if rows == W
+            && W.is_multiple_of(16)
+            && ks == 1
+            && rs > 0
+            && kc >= 16
+            && pack_avx512::available()
+        {
             // SAFETY: AVX-512F was detected; the block's W rows hold `kc` contiguous steps at
             // offsets `r * rs`, of which the first `16 * (kc / 16)` are read; the panel holds
             // `kc * W` values.
@@ -160,7 +166,13 @@ fn transpose_fast_u8<const W: usize>(block: &Raw<u8>, scale: f32, panel: &mut [f
             rows,
             kc,
         } = *block;
-        if rows == W && W % 16 == 0 && ks == 1 && rs > 0 && kc >= 16 && pack_avx512::available() {
+        if rows == W
+            && W.is_multiple_of(16)
+            && ks == 1
+            && rs > 0
+            && kc >= 16
+            && pack_avx512::available()
+        {
             // SAFETY: as in `transpose_fast_f32`, with 16-byte reads inside each row's steps.
             unsafe {
                 pack_avx512::transpose_u8(ptr, rs as usize, W / 16, kc / 16, scale, panel, W)

@@ -110,7 +110,7 @@ pub(crate) unsafe fn store_tile<const MR: usize, const NR: usize>(
     } else if cs == 1 {
         // Rows of C' are contiguous (C' = C, row-major): transpose the tile, one run per row.
         #[cfg(target_arch = "x86_64")]
-        if MR % 16 == 0 && NR <= 16 && rs > 0 && super::pack_avx512::available() {
+        if MR.is_multiple_of(16) && NR <= 16 && rs > 0 && super::pack_avx512::available() {
             let write = RowWrite {
                 alpha: w.alpha,
                 step: w.step,

@@ -1,0 +1,127 @@
+//! `trainer bench train`: seconds per training epoch and per test pass of the default job.
+//!
+//! It runs the real job (`training::run`, the same code as `trainer train`) on the real data,
+//! silently, into a temporary folder, and reports each epoch's `train_seconds` (the 235
+//! optimizer steps: gather, forward, backward, SGD) and test pass (10,000 images), then the
+//! median and the spread. Compare with `benches/pytorch_reference.py`, run in the same session.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::config::RunConfig;
+use crate::training::{self, Console, RunOptions};
+
+/// Flags of `trainer bench train`.
+#[derive(Args, Debug)]
+#[command(after_help = "Example:\n  trainer bench train --epochs 5 --threads 2")]
+pub struct BenchTrainArgs {
+    /// Epochs to time (each is a full pass over the 60,000 training images plus a test pass).
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub epochs: u64,
+    /// Samples per optimizer step.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub batch_size: u64,
+    /// Worker threads [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Folder with the Fashion-MNIST files [default: searched].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Runs `trainer bench train` on `--threads` threads.
+pub fn run(args: BenchTrainArgs) -> anyhow::Result<()> {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = args.threads {
+        anyhow::ensure!(n > 0, "--threads 0 is not allowed: give at least 1");
+        pool = pool.num_threads(n);
+    }
+    let pool = pool.build().context("cannot start the worker threads")?;
+    pool.install(|| bench(args))
+}
+
+fn bench(args: BenchTrainArgs) -> anyhow::Result<()> {
+    let mut config = RunConfig {
+        epochs: args.epochs,
+        ..RunConfig::default()
+    };
+    config.data.batch_size = args.batch_size;
+    config.data.dir = args.data_dir;
+    config.validate()?;
+    let load_start = std::time::Instant::now();
+    let data = training::load_data(config.data.dir.as_deref())?;
+    let load_seconds = load_start.elapsed().as_secs_f64();
+    let out = std::env::temp_dir().join(format!("trainer-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let opts = RunOptions {
+        config,
+        out: out.clone(),
+        trace: false,
+        quiet: true,
+        console: Console::Silent,
+        init_weights: None,
+        resume: false,
+    };
+    let result = training::run(&opts, &data);
+    let _ = std::fs::remove_dir_all(&out);
+    let summary = result?;
+
+    println!(
+        "default job: 784-100-10 MLP, SGD(lr=0.1, momentum=0.9, nesterov), StepLR, batch {}, {} threads",
+        args.batch_size,
+        rayon::current_num_threads()
+    );
+    println!("data load (4 files, decompress + parse): {load_seconds:.3} s");
+    println!(
+        "{:>5}  {:>12}  {:>12}  {:>10}",
+        "epoch", "train (s)", "test pass (s)", "test_acc"
+    );
+    let mut train = Vec::new();
+    let mut test = Vec::new();
+    for m in &summary.metrics {
+        let test_seconds = m.epoch_seconds - m.train_seconds;
+        println!(
+            "{:>5}  {:>12.4}  {:>12.4}  {:>9.2}%",
+            m.epoch, m.train_seconds, test_seconds, m.test_accuracy
+        );
+        train.push(m.train_seconds);
+        test.push(test_seconds);
+    }
+    let (train_median, train_lo, train_hi) = median_and_range(&mut train);
+    let (test_median, test_lo, test_hi) = median_and_range(&mut test);
+    println!(
+        "median train epoch {train_median:.4} s (range {train_lo:.4}-{train_hi:.4}), {:.0} samples/s",
+        data.train.len() as f64 / train_median
+    );
+    println!("median test pass {test_median:.4} s (range {test_lo:.4}-{test_hi:.4})");
+    Ok(())
+}
+
+/// (median, min, max) of a non-empty list; zeros for an empty one.
+fn median_and_range(values: &mut [f64]) -> (f64, f64, f64) {
+    if values.is_empty() {
+        return (0.0, 0.0, 0.0);
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let median = if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        0.5 * (values[n / 2 - 1] + values[n / 2])
+    };
+    (median, values[0], values[n - 1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median_and_range;
+
+    #[test]
+    fn median_of_odd_and_even_lists() {
+        assert_eq!(median_and_range(&mut [3.0, 1.0, 2.0]), (2.0, 1.0, 3.0));
+        assert_eq!(median_and_range(&mut [4.0, 1.0, 2.0, 3.0]), (2.5, 1.0, 4.0));
+        assert_eq!(median_and_range(&mut []), (0.0, 0.0, 0.0));
+    }
+}
