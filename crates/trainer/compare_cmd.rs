@@ -51,7 +51,7 @@ pub struct CompareArgs {
     pub configs: Vec<PathBuf>,
     /// Try every value of a config key: a dotted path such as scheduler.gamma,
     /// optimizer.momentum, data.batch_size or epochs; values are TOML (numbers, true/false,
-    /// [arrays], else text). Repeat for a grid over several keys.
+    /// arrays such as [1, 2], else text). Repeat for a grid over several keys.
     #[arg(
         long = "grid",
         value_name = "KEY=V1,V2,...",
@@ -64,7 +64,7 @@ pub struct CompareArgs {
     /// Override every config's number of epochs.
     #[arg(long, value_name = "N")]
     pub epochs: Option<u64>,
-    /// Output folder [default: runs/compare-<timestamp>/].
+    /// Output folder [default: runs/compare-TIMESTAMP/].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }

@@ -66,7 +66,7 @@ pub enum DataCommand {
         /// Which dataset to fetch.
         #[arg(long, value_enum, default_value = "fashion-mnist")]
         dataset: DatasetArg,
-        /// Where to put the files [default: data/<dataset>].
+        /// Where to put the files [default: data/fashion-mnist or data/mnist].
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
         /// Fetch URL/train-images-idx3-ubyte.gz and so on instead of the built-in HTTPS

@@ -27,7 +27,7 @@ const TRAINER_KEYS: [&str; 2] = ["interval", "monitor"];
     [optimizer]\n  name = \"SGD\"\n  lr = 0.1\n  momentum = 0.9\n  nesterov = true\n\n  \
     [scheduler]\n  name = \"StepLR\"\n  step_size = 4\n  gamma = 0.96")]
 pub struct ScheduleArgs {
-    /// Run config (TOML) with an [optimizer] and a [scheduler] table, keys spelled as in PyTorch.
+    /// Run config (TOML) with an optimizer table and a scheduler table, keys spelled as in PyTorch.
     #[arg(long, value_name = "FILE.toml")]
     pub config: PathBuf,
     /// Number of (optimizer step, scheduler step) pairs to perform.

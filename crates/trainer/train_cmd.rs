@@ -52,7 +52,7 @@ pub struct TrainArgs {
     /// Folder with the Fashion-MNIST files [default: searched, see `trainer data verify`].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Run folder [default: runs/<timestamp>-<scheduler>/].
+    /// Run folder [default: runs/TIMESTAMP-SCHEDULER/].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// A PyTorch scheduler class name (StepLR, CosineAnnealingLR, ...), or `step`, `plateau`, `none`.
