@@ -354,6 +354,25 @@ pub fn parse_raw(bytes: &[u8], file: &Path) -> Result<RawIdx, Error> {
 }
 
 /// Parse plain (not gzipped) IDX bytes into a typed array.
+///
+/// ```
+/// use std::path::Path;
+/// use fashion::idx::{self, ElementType, IdxData};
+///
+/// // A 2 x 3 array of u8: magic 0x00 0x00, element type 0x08 (u8), 2 dimensions,
+/// // then each dimension as a big-endian u32, then the elements row by row.
+/// let mut bytes = vec![0x00, 0x00, 0x08, 0x02, 0, 0, 0, 2, 0, 0, 0, 3];
+/// bytes.extend_from_slice(&[1, 2, 3, 4, 5, 6]);
+/// let array = idx::parse(&bytes, Path::new("tiny-idx2-ubyte"))?;
+/// assert_eq!(array.element_type, ElementType::U8);
+/// assert_eq!(array.dims, vec![2, 3]);
+/// assert_eq!(array.data, IdxData::U8(vec![1, 2, 3, 4, 5, 6]));
+///
+/// // One element missing: an error naming the file, the sizes and what to do.
+/// let err = idx::parse(&bytes[..bytes.len() - 1], Path::new("tiny-idx2-ubyte")).unwrap_err();
+/// assert!(err.to_string().starts_with("tiny-idx2-ubyte: the header announces 6 payload bytes but only 5"));
+/// # Ok::<(), fashion::Error>(())
+/// ```
 pub fn parse(bytes: &[u8], file: &Path) -> Result<IdxArray, Error> {
     parse_raw(bytes, file).map(RawIdx::into_array)
 }

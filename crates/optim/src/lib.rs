@@ -14,7 +14,18 @@
 //! Schedulers follow `torch.optim.lr_scheduler` exactly, in f64: construction writes the lr for
 //! t = 0, each `step()` computes the next lr with PyTorch's own (chainable) recursion from the
 //! lr currently in the optimizer, and [`Scheduler::last_lr`] is the lr in use. There is no
-//! `get_lr()`. Stepping before the optimizer is recorded as a [`Warning`]; `ReduceLROnPlateau`
+//! `get_lr()`. With `L` the lr in use, `B` the base lr and `t` the number of scheduler steps:
+//! ```text
+//! loop:  for each batch { opt.step() }   sched.step()      (PyTorch >= 1.1: optimizer first)
+//! StepLR             L ← L·γ  when t is a multiple of step_size     (= B·γ^⌊t/step_size⌋)
+//! ExponentialLR      L ← L·γ                                        (= B·γ^t)
+//! CosineAnnealingLR  L ← η + (L − η)·(1 + cos(πt/T)) / (1 + cos(π(t−1)/T))
+//!                                                  (= η + (B − η)(1 + cos(πt/T))/2 for t ≤ T)
+//! ReduceLROnPlateau  bad ← better(metric, best) ? 0 : bad + 1
+//!                    if bad > patience:  L ← max(L·factor, min_lr) (skipped if the cut < eps), bad ← 0
+//! ```
+//! The other formulas (one per class, in PyTorch's operation order) are in
+//! `scheduler/rules.rs` and `scheduler/plateau.rs`. Stepping before the optimizer is recorded as a [`Warning`]; `ReduceLROnPlateau`
 //! takes its metric in [`Scheduler::step_with_metric`] and reports what it did
 //! ([`PlateauEvent`]); a NaN metric is an error.
 //!
