@@ -270,6 +270,22 @@ impl Sgd {
     /// One SGD step over every tensor; `params[i]` / `grads[i]` is tensor i (over all groups in
     /// order). Returns the per-tensor report. Allocates only a tensor's momentum buffer, once, on
     /// its first momentum step.
+    ///
+    /// ```
+    /// use optim::{Sgd, SgdConfig};
+    ///
+    /// // torch.optim.SGD([p], lr=0.1, momentum=0.9, nesterov=True) on one tensor of 2 values.
+    /// let config = SgdConfig { lr: 0.1, momentum: 0.9, nesterov: true, ..SgdConfig::default() };
+    /// let mut sgd = Sgd::new(&config, &[2])?;
+    /// let mut p = vec![1.0f32, -2.0];
+    /// let g = [0.5f32, 0.25];
+    /// let report = sgd.step(&mut [&mut p], &[&g])?;
+    /// // First step: the buffer starts as b = g; Nesterov uses d = g + 0.9·b = 1.9·g; p -= 0.1·d.
+    /// assert_eq!(report.tensors[0].lr, 0.1);
+    /// assert!((p[0] - (1.0 - 0.1 * 1.9 * 0.5)).abs() < 1e-6);
+    /// assert!((p[1] - (-2.0 - 0.1 * 1.9 * 0.25)).abs() < 1e-6);
+    /// # Ok::<(), optim::OptimError>(())
+    /// ```
     pub fn step(
         &mut self,
         params: &mut [&mut [f32]],

@@ -343,6 +343,30 @@ impl Scheduler {
     /// Build the scheduler and attach it to `opt`; like PyTorch's constructor this writes the
     /// lr for t = 0 into the optimizer (except `ReduceLROnPlateau`, which leaves it alone), and
     /// records `initial_lr` in each group.
+    ///
+    /// The description uses PyTorch's class and keyword names, from TOML (see the crate's quick
+    /// start) or, as here, JSON: a 3-step linear warm-up from 0.1·lr, then exponential decay.
+    /// ```
+    /// use optim::{Scheduler, SchedulerConfig, Sgd, SgdConfig};
+    ///
+    /// let json = r#"{"name": "SequentialLR", "milestones": [3], "schedulers": [
+    ///     {"name": "LinearLR", "start_factor": 0.1, "total_iters": 3},
+    ///     {"name": "ExponentialLR", "gamma": 0.9}]}"#;
+    /// let config: SchedulerConfig = serde_json::from_str(json)?;
+    /// let mut opt = Sgd::new(&SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() }, &[1])?;
+    /// let mut sched = Scheduler::new(&config, &mut opt)?; // writes lr(t = 0)
+    /// let mut lrs = vec![sched.last_lr()[0]];
+    /// let mut w = [0.0f32];
+    /// for _ in 0..5 {
+    ///     opt.step(&mut [&mut w], &[&[0.0]])?; // optimizer first,
+    ///     sched.step(&mut opt)?; //                then the scheduler
+    ///     lrs.push(opt.lr(0));
+    /// }
+    /// let expected = [0.01, 0.04, 0.07, 0.1, 0.09, 0.081];
+    /// assert!(lrs.iter().zip(expected).all(|(a, b)| (a - b).abs() < 1e-12), "{lrs:?}");
+    /// assert!(sched.warnings().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(config: &SchedulerConfig, opt: &mut Sgd) -> Result<Scheduler, ScheduleError> {
         let mut warnings = Vec::new();
         let node = build::build(config, opt, &mut warnings)?;
