@@ -36,6 +36,11 @@
 //! - [`weights`]: safetensors load/save with PyTorch's names; [`WeightsError`].
 //! - [`step`]: [`TrainStep`] (the allocation-free forward/backward workspace) and [`evaluate`].
 //! - [`reference`](mod@reference): the MLP's backward derived by hand, the tape's second reference in tests.
+//!
+//! Runnable examples: [`gemm::gemm`] on small matrices (checked against the oracle), and the
+//! [`tape`] module's graph with its gradients. `cargo run --example tape_fd` (in the workspace
+//! root) checks the tape against finite differences; `cargo run --release --example train_step`
+//! prints the shape of every value of one training step.
 
 pub mod gemm;
 
