@@ -1,6 +1,7 @@
 //! One full training step of the default job: forward + backward through the tape for a batch of
-//! 256 on the 784-100-10 MLP, then an SGD update with Nesterov momentum (lr 0.1, momentum 0.9),
-//! as PyTorch's `optimizer.step()` does it. Also the evaluation pass over 10,000 images.
+//! 256 on the 784-100-10 MLP, then the real `optim::Sgd` update with Nesterov momentum (lr 0.1,
+//! momentum 0.9) and its per-tensor norm report, as `trainer train` runs it. Also the
+//! evaluation pass over 10,000 images.
 //!
 //! The pixels are synthetic (a fixed SplitMix64 stream), which costs the same as real ones: every
 //! product is dense. `cargo bench --bench train_step`.
@@ -9,6 +10,7 @@ use std::hint::black_box;
 
 use autograd_lite::{evaluate, Mlp, SplitMix64, TrainStep};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use optim::{Sgd, SgdConfig};
 
 const BATCH: usize = 256;
 const INPUTS: usize = 784;
@@ -22,23 +24,18 @@ fn synthetic(n: usize, seed: u64) -> (Vec<u8>, Vec<u8>) {
     (images, labels)
 }
 
-/// `b <- momentum b + g; p <- p - lr (g + momentum b)` (PyTorch's SGD, nesterov=True, after the
-/// first step).
-fn sgd_nesterov(params: [&mut [f32]; 4], grads: [&[f32]; 4], buffers: &mut [Vec<f32>; 4]) {
-    let (lr, momentum) = (0.1f32, 0.9f32);
-    for ((p, g), b) in params.into_iter().zip(grads).zip(buffers.iter_mut()) {
-        for ((p, &g), b) in p.iter_mut().zip(g).zip(b.iter_mut()) {
-            *b = momentum * *b + g;
-            *p -= lr * (g + momentum * *b);
-        }
-    }
-}
-
 fn train_step(c: &mut Criterion) {
     let (images, labels) = synthetic(8 * BATCH, 1);
     let mut mlp = Mlp::new(INPUTS, 100, 10, 0);
     let mut step = TrainStep::new(&mlp, BATCH);
-    let mut buffers = mlp.params().map(|p| vec![0.0f32; p.len()]);
+    let config = SgdConfig {
+        lr: 0.1,
+        momentum: 0.9,
+        nesterov: true,
+        ..SgdConfig::default()
+    };
+    let lens = mlp.params().map(<[f32]>::len);
+    let mut sgd = Sgd::new(&config, &lens).expect("valid SGD settings");
     let mut group = c.benchmark_group("train_step");
     group.throughput(Throughput::Elements(BATCH as u64));
     let mut i = 0;
@@ -48,7 +45,10 @@ fn train_step(c: &mut Criterion) {
             let y = &labels[i * BATCH..(i + 1) * BATCH];
             i = (i + 1) % 8;
             let out = step.forward_backward(&mlp, x, y);
-            sgd_nesterov(mlp.params_mut(), step.grads(), &mut buffers);
+            let grads = step.grads();
+            let mut params = mlp.params_mut();
+            sgd.step(&mut params, &grads)
+                .expect("matching tensor lengths");
             black_box(out)
         })
     });

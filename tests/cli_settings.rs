@@ -227,3 +227,30 @@ fn resume_refuses_flags_that_would_change_the_run() {
     assert!(!output.status.success());
     assert!(stderr.contains("--resume"), "{stderr}");
 }
+
+#[test]
+fn init_weights_with_a_hundred_way_head_is_refused() {
+    // The tutorial's bug: 100 outputs for 10 classes. PyTorch trains it silently; we refuse it.
+    let dir = tempfile::tempdir().unwrap();
+    let weights = dir.path().join("tutorial.safetensors");
+    std::fs::write(
+        &weights,
+        autograd_lite::Mlp::new(784, 100, 100, 0).to_safetensors(),
+    )
+    .unwrap();
+    let out = dir.path().join("run");
+    let output = Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(["train", "--init-weights"])
+        .arg(&weights)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("784-100-100") && stderr.contains("10 outputs"),
+        "{stderr}"
+    );
+    assert!(!out.join("model.safetensors").exists());
+}

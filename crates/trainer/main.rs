@@ -26,7 +26,7 @@ mod training;
     version,
     about = "Train a 784-100-10 MLP on Fashion-MNIST and study learning-rate schedules",
     args_conflicts_with_subcommands = true,
-    after_help = "Examples:\n  trainer                      train the default job (StepLR, 5 epochs)\n  trainer train --scheduler plateau\n  trainer data verify\n  trainer schedule --config examples/step.toml --steps 20"
+    after_help = "Examples:\n  trainer                      train the default job (StepLR, 5 epochs)\n  trainer train --scheduler plateau\n  trainer data verify\n  trainer schedule --config configs/cosine.toml --steps 1175 --plot cosine.svg\n  trainer compare configs/tutorial-steplr.toml configs/cosine.toml --seeds 0,1"
 )]
 struct Cli {
     #[command(subcommand)]

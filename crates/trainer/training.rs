@@ -172,6 +172,15 @@ pub fn run(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
                 Some(path) => {
                     let mlp = Mlp::load(path)
                         .with_context(|| format!("cannot use --init-weights {}", path.display()))?;
+                    if mlp.inputs() != INPUTS || mlp.classes() != CLASSES {
+                        bail!(
+                            "--init-weights {} is a {}-{}-{} network; this trainer's model takes {INPUTS} inputs (28 x 28 pixels) and has {CLASSES} outputs, one per Fashion-MNIST class",
+                            path.display(),
+                            mlp.inputs(),
+                            mlp.hidden(),
+                            mlp.classes()
+                        );
+                    }
                     if mlp.hidden() != hidden {
                         bail!(
                             "--init-weights {} has a hidden layer of {} units but model.hidden = {hidden}; pass --hidden {}",
