@@ -132,8 +132,8 @@ where
         .configure_mesh()
         .x_desc(x_label)
         .y_desc(panel.y_label.as_str())
-        .x_label_formatter(&|v| tick(*v))
-        .y_label_formatter(&|v| tick(*v))
+        .x_label_formatter(&|v| tick(snap_to_zero(*v, x_max - x_min)))
+        .y_label_formatter(&|v| tick(snap_to_zero(*v, y_max - y_min)))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
         .light_line_style(RGBColor(235, 235, 235))
@@ -180,6 +180,16 @@ fn padded_range(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
         hi += span * pad;
     }
     (lo, hi)
+}
+
+/// A tick at `lo + k * step` that should be 0 comes out as rounding noise (`-1.7e-18`); anything
+/// a billionth of the axis span from zero is zero.
+fn snap_to_zero(v: f64, span: f64) -> f64 {
+    if v.abs() <= span.abs() * 1e-9 {
+        0.0
+    } else {
+        v
+    }
 }
 
 /// Axis tick text: plain decimals, scientific notation for very small or large magnitudes.
@@ -239,6 +249,8 @@ mod tests {
         assert_eq!(tick(12.0), "12");
         assert_eq!(tick(0.00004), "4.00e-5");
         assert_eq!(tick(-0.0143), "-0.0143");
+        assert_eq!(tick(snap_to_zero(-1.73e-18, 0.1)), "0");
+        assert_eq!(tick(snap_to_zero(4e-5, 1e-4)), "4.00e-5");
     }
 
     #[test]
