@@ -136,18 +136,6 @@ pub struct Trace {
     text: String,
 }
 
-/// The optimizer's view of one parameter tensor after a step.
-pub struct TensorNorms {
-    /// ||g||: the gradient.
-    pub grad: f64,
-    /// ||lr * d||: the change the step applied.
-    pub update: f64,
-    /// ||p||: the parameters after the step.
-    pub param: f64,
-    /// ||b||: the momentum buffer after the step.
-    pub buffer: f64,
-}
-
 impl Trace {
     /// A trace with the header for these parameter tensors.
     pub fn new(param_names: &[&str]) -> Trace {
@@ -185,13 +173,21 @@ impl Trace {
     }
 
     /// Appends one step: `lr` is the lr the step used, `loss` the batch's loss before the update.
-    pub fn push(&mut self, step: u64, epoch: u64, lr: f64, loss: f32, tensors: &[TensorNorms]) {
+    /// Per tensor: the norms of gradient, applied update, parameters and momentum buffer.
+    pub fn push(
+        &mut self,
+        step: u64,
+        epoch: u64,
+        lr: f64,
+        loss: f32,
+        tensors: &[optim::TensorReport],
+    ) {
         let _ = write!(self.text, "{step},{epoch},{lr},{loss}");
         for t in tensors {
             let _ = write!(
                 self.text,
                 ",{},{},{},{}",
-                t.grad as f32, t.update as f32, t.param as f32, t.buffer as f32
+                t.grad_norm as f32, t.update_norm as f32, t.param_norm as f32, t.buffer_norm as f32
             );
         }
         self.text.push('\n');
@@ -248,11 +244,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("trace.csv");
         let mut t = Trace::new(&["w"]);
-        let n = || TensorNorms {
-            grad: 1.0,
-            update: 2.0,
-            param: 3.0,
-            buffer: 4.0,
+        let n = || optim::TensorReport {
+            lr: 0.1,
+            grad_norm: 1.0,
+            update_norm: 2.0,
+            param_norm: 3.0,
+            buffer_norm: 4.0,
         };
         for step in 1..=5 {
             t.push(step, 1, 0.1, 0.5, &[n()]);

@@ -19,7 +19,7 @@ use optim::{Scheduler, Sgd};
 
 use crate::checkpoint::{self, TrainingState};
 use crate::config::{Interval, Monitor, RunConfig};
-use crate::outputs::{metrics_csv, write_atomic, EpochMetrics, TensorNorms, Trace};
+use crate::outputs::{metrics_csv, write_atomic, EpochMetrics, Trace};
 
 /// Inputs of the model: 28 x 28 pixels.
 pub const INPUTS: usize = 784;
@@ -263,17 +263,11 @@ pub fn run(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
                 sgd.step(&mut params, &grads)
                     .context("the optimizer step failed")?
             };
-            let norms: Vec<TensorNorms> = report
+            if let Some(bad) = report
                 .tensors
                 .iter()
-                .map(|t| TensorNorms {
-                    grad: t.grad_norm,
-                    update: t.update_norm,
-                    param: t.param_norm,
-                    buffer: t.buffer_norm,
-                })
-                .collect();
-            if let Some(bad) = norms.iter().position(|t| !t.param.is_finite()) {
+                .position(|t| !t.param_norm.is_finite())
+            {
                 bar.finish_and_clear();
                 save_trace(trace.as_ref(), &trace_path)?;
                 bail!(diverged(
@@ -285,7 +279,7 @@ pub fn run(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
                 ));
             }
             if let Some(trace) = trace.as_mut() {
-                trace.push(step_number, epoch + 1, lr, out.loss, &norms);
+                trace.push(step_number, epoch + 1, lr, out.loss, &report.tensors);
             }
             let p = &mut state.progress;
             p.first_lr.get_or_insert(lr);
