@@ -3,10 +3,22 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const RUN: [&str; 6] = ["train", "--epochs", "3", "--batch-size", "128", "--trace"];
+
+/// Starts the run in the background; `output` is where its stdout and stderr go.
+fn start(dir: &Path, output: fn() -> Stdio) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(RUN)
+        .arg("--out")
+        .arg(dir)
+        .stdout(output())
+        .stderr(output())
+        .spawn()
+        .unwrap()
+}
 
 fn uninterrupted(dir: &Path) {
     let status = Command::new(env!("CARGO_BIN_EXE_trainer"))
@@ -54,14 +66,7 @@ fn ctrl_c_checkpoints_mid_epoch_and_resume_is_exact() {
     uninterrupted(reference.path());
 
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trainer"))
-        .args(RUN)
-        .arg("--out")
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = start(dir.path(), Stdio::piped);
     // The header is printed once the Ctrl-C handler is in place and training starts.
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
@@ -94,14 +99,7 @@ fn kill_9_leaves_complete_files_and_resume_continues_from_the_last_checkpoint() 
     uninterrupted(reference.path());
 
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trainer"))
-        .args(RUN)
-        .arg("--out")
-        .arg(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = start(dir.path(), Stdio::null);
     let checkpoint = dir.path().join("checkpoint.safetensors");
     let start = Instant::now();
     while !checkpoint.exists() && start.elapsed() < Duration::from_secs(120) {
