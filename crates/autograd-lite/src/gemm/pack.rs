@@ -125,25 +125,25 @@ impl<T> Clone for Raw<T> {
 
 impl<T> Copy for Raw<T> {}
 
+/// Whether the vectorised transpose can pack `block`: a full panel of `W` rows (a multiple of
+/// 16) that are contiguous along `k`, at least 16 steps long, on a CPU with AVX-512F.
+#[cfg(target_arch = "x86_64")]
+fn fast_transpose_applies<T, const W: usize>(block: &Raw<T>) -> bool {
+    block.rows == W
+        && W.is_multiple_of(16)
+        && block.ks == 1
+        && block.rs > 0
+        && block.kc >= 16
+        && pack_avx512::available()
+}
+
 /// The vectorised transpose for a full panel contiguous along `k`; returns how many leading
 /// steps it packed (a multiple of 16, or 0 when it does not apply).
 fn transpose_fast_f32<const W: usize>(block: &Raw<f32>, panel: &mut [f32]) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
-        let Raw {
-            ptr,
-            rs,
-            ks,
-            rows,
-            kc,
-        } = *block;
-        if rows == W
-            && W.is_multiple_of(16)
-            && ks == 1
-            && rs > 0
-            && kc >= 16
-            && pack_avx512::available()
-        {
+        if fast_transpose_applies::<_, W>(block) {
+            let Raw { ptr, rs, kc, .. } = *block;
             // SAFETY: AVX-512F was detected; the block's W rows hold `kc` contiguous steps at
             // offsets `r * rs`, of which the first `16 * (kc / 16)` are read; the panel holds
             // `kc * W` values.
@@ -159,20 +159,8 @@ fn transpose_fast_f32<const W: usize>(block: &Raw<f32>, panel: &mut [f32]) -> us
 fn transpose_fast_u8<const W: usize>(block: &Raw<u8>, scale: f32, panel: &mut [f32]) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
-        let Raw {
-            ptr,
-            rs,
-            ks,
-            rows,
-            kc,
-        } = *block;
-        if rows == W
-            && W.is_multiple_of(16)
-            && ks == 1
-            && rs > 0
-            && kc >= 16
-            && pack_avx512::available()
-        {
+        if fast_transpose_applies::<_, W>(block) {
+            let Raw { ptr, rs, kc, .. } = *block;
             // SAFETY: as in `transpose_fast_f32`, with 16-byte reads inside each row's steps.
             unsafe {
                 pack_avx512::transpose_u8(ptr, rs as usize, W / 16, kc / 16, scale, panel, W)
