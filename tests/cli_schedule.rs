@@ -179,62 +179,48 @@ fn plateau_uses_one_metric_per_step_and_explains_cuts() {
 #[test]
 fn config_typo_is_an_error_that_names_the_key() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = write_config(
-        dir.path(),
-        "typo.toml",
-        &ISSUE_EXAMPLE.replace("start_factor", "start_factr"),
-    );
-    let out = schedule(&[
-        "--config",
-        config.to_str().expect("utf-8 path"),
-        "--steps",
-        "3",
-    ]);
-    assert!(!out.status.success());
-    assert!(out.stdout.is_empty());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("start_factr")
-            && stderr.contains("start_factor")
-            && stderr.contains("[scheduler]"),
-        "{stderr}"
-    );
-
-    let config = write_config(
-        dir.path(),
-        "name.toml",
-        &ISSUE_EXAMPLE.replace("\"ExponentialLR\"", "\"ExpLR\""),
-    );
-    let out = schedule(&[
-        "--config",
-        config.to_str().expect("utf-8 path"),
-        "--steps",
-        "3",
-    ]);
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("ExpLR") && stderr.contains("ExponentialLR"),
-        "{stderr}"
-    );
-
-    let config = write_config(
-        dir.path(),
-        "range.toml",
-        &ISSUE_EXAMPLE.replace("start_factor = 0.1", "start_factor = 0.0"),
-    );
-    let out = schedule(&[
-        "--config",
-        config.to_str().expect("utf-8 path"),
-        "--steps",
-        "3",
-    ]);
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("start_factor") && stderr.contains("(0, 1]"),
-        "{stderr}"
-    );
+    // (file, text replaced in the issue's example, by what, what the error must mention)
+    let cases: [(&str, &str, &str, &[&str]); 3] = [
+        (
+            "typo.toml",
+            "start_factor",
+            "start_factr",
+            &["start_factr", "start_factor", "[scheduler]"],
+        ),
+        (
+            "name.toml",
+            "\"ExponentialLR\"",
+            "\"ExpLR\"",
+            &["ExpLR", "ExponentialLR"],
+        ),
+        (
+            "range.toml",
+            "start_factor = 0.1",
+            "start_factor = 0.0",
+            &["start_factor", "(0, 1]"],
+        ),
+    ];
+    for (file, from, to, needles) in cases {
+        let config = write_config(dir.path(), file, &ISSUE_EXAMPLE.replace(from, to));
+        let out = schedule(&[
+            "--config",
+            config.to_str().expect("utf-8 path"),
+            "--steps",
+            "3",
+        ]);
+        assert!(!out.status.success(), "{file}");
+        assert!(
+            out.stdout.is_empty(),
+            "{file}: nothing on stdout after an error"
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for needle in needles {
+            assert!(
+                stderr.contains(needle),
+                "{file}: {needle:?} missing from {stderr}"
+            );
+        }
+    }
 
     let out = schedule(&[
         "--config",
