@@ -132,3 +132,33 @@ pub fn initial_state(
         scheduler,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--resume` must continue bit for bit, so every f64 in the state has to survive the JSON
+    /// text exactly. serde_json's default float parser is off by one ulp for about one value in
+    /// seven of this kind; the workspace enables its `float_roundtrip` feature for that reason.
+    #[test]
+    fn save_then_load_restores_every_float_bit_for_bit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mlp = Mlp::new(784, 8, 10, 3);
+        let sgd = optim::Sgd::new(&optim::SgdConfig::default(), &[8 * 784, 8, 80, 10]).unwrap();
+        for i in 0..200u32 {
+            // Loss sums of the size an epoch builds up (30 000 and more), in awkward fractions.
+            let loss_sum = 30965.5 + f64::from(i) * 0.123_456_789_012_345;
+            let mut state = initial_state(8, sgd.state(), None);
+            state.progress.loss_sum = loss_sum;
+            state.progress.train_seconds = loss_sum / 7.0;
+            save(dir.path(), &mlp, &state).unwrap();
+            let (loaded_mlp, loaded) = load(dir.path()).unwrap().unwrap();
+            assert_eq!(loaded.progress.loss_sum.to_bits(), loss_sum.to_bits());
+            assert_eq!(
+                loaded.progress.train_seconds.to_bits(),
+                (loss_sum / 7.0).to_bits()
+            );
+            assert_eq!(loaded_mlp.params(), mlp.params());
+        }
+    }
+}

@@ -120,6 +120,9 @@ pub struct ParamGroup {
 }
 
 /// Everything needed to resume an SGD run bit-identically.
+///
+/// If you store it as JSON with serde_json, turn on that crate's `float_roundtrip` feature: its
+/// default float parser can return a neighbour of the f64 that was written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SgdState {
     /// The parameter groups with their current hyper-parameters.

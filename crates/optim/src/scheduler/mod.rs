@@ -331,7 +331,8 @@ pub struct Scheduler {
 
 /// A scheduler's complete state (serialisable), for resuming a run exactly. Closures (custom
 /// lambdas and scale functions) are not saved, as in PyTorch: the scheduler you restore into
-/// keeps its own.
+/// keeps its own. As with [`crate::SgdState`], JSON through serde_json needs its
+/// `float_roundtrip` feature to give the f64 values back exactly.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SchedulerState {
     node: Node,
