@@ -385,6 +385,48 @@ impl Sgd {
     }
 }
 
+/// Element j of a tensor adds its squares into lane j % LANES of each norm's partial sums, and
+/// the lanes are added in a fixed tree at the end. The result is deterministic (it depends on
+/// neither threads nor machine), and the loop compiles to 16-wide vector code instead of one
+/// long chain of dependent f64 additions.
+const LANES: usize = 16;
+
+/// One group's scalars as the f32 values the update uses: Python floats cast to the tensor
+/// dtype, as ATen's CPU kernels do.
+#[derive(Clone, Copy)]
+struct Coefficients {
+    maximize: bool,
+    weight_decay: Option<f32>,
+    momentum: f32,
+    one_minus_dampening: f32,
+    nesterov: bool,
+    minus_lr: f32,
+}
+
+impl Coefficients {
+    fn of(group: &ParamGroup) -> Coefficients {
+        Coefficients {
+            maximize: group.maximize,
+            weight_decay: (group.weight_decay != 0.0).then_some(group.weight_decay as f32),
+            momentum: group.momentum as f32,
+            one_minus_dampening: (1.0 - group.dampening) as f32,
+            nesterov: group.nesterov,
+            minus_lr: (-group.lr) as f32,
+        }
+    }
+}
+
+/// What this step does with a tensor's momentum buffer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Momentum {
+    /// μ = 0: there is no buffer.
+    Off,
+    /// The tensor's first momentum step: `b = d`.
+    First,
+    /// Every later one: `b = μ·b + (1-τ)·d`.
+    Running,
+}
+
 /// One tensor's SGD update (see the module doc for the formula), in place, returning its norms.
 fn sgd_update(
     group: &ParamGroup,
@@ -392,61 +434,145 @@ fn sgd_update(
     g: &[f32],
     buffer: &mut Option<Vec<f32>>,
 ) -> TensorReport {
-    // Python floats cast to the tensor dtype, as ATen's CPU kernels do.
-    let weight_decay = group.weight_decay as f32;
-    let momentum = group.momentum as f32;
-    let one_minus_dampening = (1.0 - group.dampening) as f32;
-    let minus_lr = (-group.lr) as f32;
-    let use_decay = group.weight_decay != 0.0;
-    let use_momentum = group.momentum != 0.0;
-    let first_momentum_step = use_momentum && buffer.is_none();
-    if first_momentum_step {
+    let c = Coefficients::of(group);
+    let momentum = match (group.momentum != 0.0, buffer.is_some()) {
+        (false, _) => Momentum::Off,
+        (true, false) => Momentum::First,
+        (true, true) => Momentum::Running,
+    };
+    if momentum == Momentum::First {
         *buffer = Some(vec![0.0; p.len()]);
     }
-    // Squared norms of grad, update, param, buffer; four interleaved partial sums each (element
-    // j goes to lane j % 4), added in a fixed order, so the result is deterministic but the f64
-    // additions do not form one long dependency chain.
-    let mut lanes = [[0.0f64; 4]; 4];
-    let buf: &mut [f32] = match (use_momentum, buffer.as_mut()) {
-        (true, Some(b)) => b.as_mut_slice(),
+    let buf: &mut [f32] = match (momentum, buffer.as_mut()) {
+        (Momentum::First | Momentum::Running, Some(b)) => b,
         _ => &mut [],
     };
-    for j in 0..p.len() {
-        let mut d = if group.maximize { -g[j] } else { g[j] };
-        if use_decay {
-            d = add_scaled(d, weight_decay, p[j]);
-        }
-        let lane = j % 4;
-        if use_momentum {
-            let b = if first_momentum_step {
-                d
-            } else {
-                add_scaled(buf[j] * momentum, one_minus_dampening, d)
-            };
-            buf[j] = b;
-            d = if group.nesterov {
-                add_scaled(d, momentum, b)
-            } else {
-                b
-            };
-            lanes[3][lane] += f64::from(b) * f64::from(b);
-        }
-        let before = p[j];
-        let after = add_scaled(before, minus_lr, d);
-        p[j] = after;
-        let update = f64::from(after) - f64::from(before);
-        lanes[0][lane] += f64::from(g[j]) * f64::from(g[j]);
-        lanes[1][lane] += update * update;
-        lanes[2][lane] += f64::from(after) * f64::from(after);
-    }
-    let sums = lanes.map(|l| (l[0] + l[1]) + (l[2] + l[3]));
+    let norms = update_tensor(&c, momentum, p, g, buf);
     TensorReport {
         lr: group.lr,
-        grad_norm: sums[0].sqrt(),
-        update_norm: sums[1].sqrt(),
-        param_norm: sums[2].sqrt(),
-        buffer_norm: sums[3].sqrt(),
+        grad_norm: norms[0].sqrt(),
+        update_norm: norms[1].sqrt(),
+        param_norm: norms[2].sqrt(),
+        buffer_norm: norms[3].sqrt(),
     }
+}
+
+/// Updates a whole tensor [`LANES`] elements at a time and returns the squared norms of grad,
+/// update, param (after) and buffer (`buf` is empty without momentum).
+fn update_tensor(
+    c: &Coefficients,
+    momentum: Momentum,
+    p: &mut [f32],
+    g: &[f32],
+    buf: &mut [f32],
+) -> [f64; 4] {
+    let mut sums = SquareSums::default();
+    let (p_chunks, p_tail) = p.as_chunks_mut::<LANES>();
+    let (g_chunks, g_tail) = g.as_chunks::<LANES>();
+    let (b_chunks, b_tail) = buf.as_chunks_mut::<LANES>();
+    if momentum == Momentum::Off {
+        let mut no_buffer = [0.0; LANES];
+        for (pc, gc) in p_chunks.iter_mut().zip(g_chunks) {
+            update_chunk(c, momentum, pc, gc, &mut no_buffer, &mut sums);
+        }
+    } else {
+        for ((pc, gc), bc) in p_chunks.iter_mut().zip(g_chunks).zip(b_chunks) {
+            update_chunk(c, momentum, pc, gc, bc, &mut sums);
+        }
+    }
+    // The last `len % LANES` elements, zero-padded to a chunk: zeros stay zero and add nothing.
+    let (mut pt, mut gt, mut bt) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
+    pt[..p_tail.len()].copy_from_slice(p_tail);
+    gt[..g_tail.len()].copy_from_slice(g_tail);
+    bt[..b_tail.len()].copy_from_slice(b_tail);
+    update_chunk(c, momentum, &mut pt, &gt, &mut bt, &mut sums);
+    p_tail.copy_from_slice(&pt[..p_tail.len()]);
+    b_tail.copy_from_slice(&bt[..b_tail.len()]);
+    [sums.grad, sums.update, sums.param, sums.buffer].map(sum_lanes)
+}
+
+/// The module doc's formula, line by line, on [`LANES`] elements (`b` is ignored when
+/// `momentum` is `Off`); then each element's squares go into its lane of `sums`.
+#[inline(always)]
+fn update_chunk(
+    c: &Coefficients,
+    momentum: Momentum,
+    p: &mut [f32; LANES],
+    g: &[f32; LANES],
+    b: &mut [f32; LANES],
+    sums: &mut SquareSums,
+) {
+    let before = *p;
+    let mut d = if c.maximize { g.map(|x| -x) } else { *g };
+    if let Some(weight_decay) = c.weight_decay {
+        for j in 0..LANES {
+            d[j] = add_scaled(d[j], weight_decay, p[j]);
+        }
+    }
+    match momentum {
+        Momentum::Off => {}
+        Momentum::First => *b = d,
+        Momentum::Running => {
+            for j in 0..LANES {
+                b[j] = add_scaled(b[j] * c.momentum, c.one_minus_dampening, d[j]);
+            }
+        }
+    }
+    if momentum != Momentum::Off {
+        if c.nesterov {
+            for j in 0..LANES {
+                d[j] = add_scaled(d[j], c.momentum, b[j]);
+            }
+        } else {
+            d = *b;
+        }
+    }
+    for j in 0..LANES {
+        p[j] = add_scaled(p[j], c.minus_lr, d[j]);
+    }
+    for j in 0..LANES {
+        sums.add(j, g[j], before[j], p[j], b[j]);
+    }
+}
+
+/// Per-lane partial sums of the squares behind the four norms.
+#[derive(Default)]
+struct SquareSums {
+    grad: [f64; LANES],
+    update: [f64; LANES],
+    param: [f64; LANES],
+    buffer: [f64; LANES],
+}
+
+impl SquareSums {
+    /// Adds one element's squares in f64 (where the update `after - before` is exact), each
+    /// with one fused multiply-add.
+    #[inline(always)]
+    fn add(&mut self, lane: usize, g: f32, before: f32, after: f32, b: f32) {
+        let (g, before, after, b) = (
+            f64::from(g),
+            f64::from(before),
+            f64::from(after),
+            f64::from(b),
+        );
+        let update = after - before;
+        self.grad[lane] = g.mul_add(g, self.grad[lane]);
+        self.update[lane] = update.mul_add(update, self.update[lane]);
+        self.param[lane] = after.mul_add(after, self.param[lane]);
+        self.buffer[lane] = b.mul_add(b, self.buffer[lane]);
+    }
+}
+
+/// The lanes added pairwise in a fixed order: 8 sums of two, 4 of those, 2, 1.
+fn sum_lanes(mut lanes: [f64; LANES]) -> f64 {
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        for i in 0..width {
+            lanes[i] += lanes[i + width];
+        }
+    }
+    lanes[0]
 }
 
 /// `a + alpha·b` in f32 with a single rounding, as ATen's CPU `add(a, b, alpha)` kernel (a
