@@ -56,7 +56,11 @@ fn every_option_on_every_chunk_boundary_matches_the_formula_bit_for_bit() {
             maximize: mask & 1 != 0,
             weight_decay: if mask & 2 != 0 { 1e-2 } else { 0.0 },
             momentum,
-            dampening: if mask & 8 != 0 && mask & 16 == 0 { 0.3 } else { 0.0 },
+            dampening: if mask & 8 != 0 && mask & 16 == 0 {
+                0.3
+            } else {
+                0.0
+            },
             nesterov: momentum != 0.0 && mask & 16 != 0,
         };
         let mut sgd = Sgd::new(&config, &lengths).unwrap();

@@ -53,7 +53,6 @@ pub(crate) unsafe fn store_rows(
 ) {
     assert!(nr <= 16 && tile.len() >= nr * tile_mr && tile_mr >= mr.div_ceil(16) * 16);
     let mask: u16 = ((1u32 << nr) - 1) as u16;
-    let alpha = _mm512_set1_ps(w.alpha);
     let zero = _mm512_setzero_ps();
     for half in 0..mr.div_ceil(16) {
         let cols: [__m512; 16] = std::array::from_fn(|j| {
@@ -67,33 +66,47 @@ pub(crate) unsafe fn store_rows(
         let rows = transpose16(cols);
         for (r, &t) in rows.iter().enumerate().take(mr - 16 * half) {
             let i = 16 * half + r;
-            // SAFETY: row i < mr, columns < nr of C' are writable (contract); the mask
-            // limits every access to the first nr columns.
-            unsafe {
-                let dst = c.add(i * rs);
-                let t = _mm512_mul_ps(alpha, t);
-                let mut v = match w.step {
-                    Step::First { beta: 0.0 } => t,
-                    Step::First { beta } => {
-                        let old = _mm512_maskz_loadu_ps(mask, dst);
-                        _mm512_add_ps(t, _mm512_mul_ps(_mm512_set1_ps(beta), old))
-                    }
-                    Step::Accumulate => _mm512_add_ps(_mm512_maskz_loadu_ps(mask, dst), t),
-                };
-                if let Some((bias, activation)) = w.finish {
-                    v = match bias {
-                        RowBias::None => v,
-                        RowBias::PerColumn(b) => {
-                            _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, b.as_ptr()))
-                        }
-                        RowBias::PerRow(b) => _mm512_add_ps(v, _mm512_set1_ps(b[i])),
-                    };
-                    if let Activation::Relu = activation {
-                        v = _mm512_max_ps(v, zero);
-                    }
-                }
-                _mm512_mask_storeu_ps(dst, mask, v);
-            }
+            // SAFETY: AVX-512F is available; row i < mr, columns < nr of C' are writable
+            // (contract) and `mask` covers exactly the first nr columns; a per-column bias
+            // holds nr values, a per-row bias mr > i.
+            unsafe { store_row(t, c.add(i * rs), mask, i, w) };
         }
     }
+}
+
+/// One row of `C'` from the vector `t` (lanes where `mask` is set), with the element operations
+/// of `store::write_run` in the same order: `alpha * t`, combined with the old row per `step`,
+/// then the bias (per column, or `bias[i]` per row) and the activation.
+///
+/// # Safety
+/// AVX-512F must be available; `dst + j` must be writable for every lane `j` set in `mask`; a
+/// per-column bias must hold a value for every such lane, a per-row bias must hold `bias[i]`.
+#[target_feature(enable = "avx512f")]
+#[inline]
+pub(crate) unsafe fn store_row(t: __m512, dst: *mut f32, mask: u16, i: usize, w: RowWrite<'_>) {
+    let zero = _mm512_setzero_ps();
+    let t = _mm512_mul_ps(_mm512_set1_ps(w.alpha), t);
+    // SAFETY (all loads and the store): the mask limits every access to lanes that are
+    // writable and readable (contract).
+    let mut v = match w.step {
+        Step::First { beta: 0.0 } => t,
+        Step::First { beta } => {
+            let old = unsafe { _mm512_maskz_loadu_ps(mask, dst) };
+            _mm512_add_ps(t, _mm512_mul_ps(_mm512_set1_ps(beta), old))
+        }
+        Step::Accumulate => _mm512_add_ps(unsafe { _mm512_maskz_loadu_ps(mask, dst) }, t),
+    };
+    if let Some((bias, activation)) = w.finish {
+        v = match bias {
+            RowBias::None => v,
+            RowBias::PerColumn(b) => {
+                _mm512_add_ps(v, unsafe { _mm512_maskz_loadu_ps(mask, b.as_ptr()) })
+            }
+            RowBias::PerRow(b) => _mm512_add_ps(v, _mm512_set1_ps(b[i])),
+        };
+        if let Activation::Relu = activation {
+            v = _mm512_max_ps(v, zero);
+        }
+    }
+    unsafe { _mm512_mask_storeu_ps(dst, mask, v) };
 }

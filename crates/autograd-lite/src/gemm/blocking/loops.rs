@@ -105,7 +105,7 @@ pub(crate) unsafe fn gemm_blocked<const MR: usize, const NR: usize>(
 }
 
 /// Hands disjoint row blocks of `c` (whole `MR` panels `panels`) to `chunks` rayon tasks.
-fn split_rows<const MR: usize>(
+pub(crate) fn split_rows<const MR: usize>(
     c: ArrayViewMut2<'_, f32>,
     panels: Range<usize>,
     chunks: usize,

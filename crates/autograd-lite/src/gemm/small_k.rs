@@ -1,0 +1,256 @@
+//! Short reductions without packing: `C <- epilogue(alpha * A * B + beta * C)` for
+//! `k <= SMALL_K`, when the rows of `B` and `C` are contiguous.
+//!
+//! With `k = 10` (the MLP's `dh = dz W2`, the ten classes being the reduction) a packed tile
+//! does ten steps of arithmetic and is then transposed and stored: packing and storing cost
+//! more than the products. Here a block of `ROWS` rows x one or two vectors of `LANES` columns of
+//! `C` is summed in registers straight from `A` (one scalar per row and step) and the rows of
+//! `B` (one or two vectors per step), then written with the blocked path's row store:
+//!
+//! ```text
+//! for each block of ROWS rows i and LANES columns j of C:
+//!     acc[i][j] = 0
+//!     for p in 0..k:  acc[i][j] = acc[i][j] + A[i, p] * B[p, j]     (the kernel's multiply-add)
+//!     C[i, j] = epilogue(alpha * acc[i][j] + beta * C[i, j])
+//! ```
+//!
+//! Each element is summed from zero in the order `p = 0..k` with fused multiply-adds, exactly
+//! as the AVX-512 microkernel sums a packed tile of a single reduction block: the result is
+//! bit-identical to the blocked path, and rows are split among threads only as whole blocks,
+//! so also to any thread count. The path exists for the AVX-512 kernel only (the CPU this
+//! project is tuned on); with the other kernels every product takes the blocked path.
+//!
+//! Written with intrinsics for the reason `kernel_avx512.rs` gives: in plain Rust LLVM
+//! vectorised this loop across the rows of the block, with a gather per step.
+
+use ndarray::{ArrayView2, ArrayViewMut2};
+
+use super::blocking::loops::split_rows;
+use super::blocking::PAR_MIN_FLOPS;
+use super::store::{Activation, Step};
+use super::Kernel;
+
+/// Longest reduction this path takes (the MLP's is 10). The longer the reduction, the more
+/// the packed kernel's arithmetic dominates its packing and storing, and the less this pays.
+pub(crate) const SMALL_K: usize = 16;
+/// Rows of `C` summed together: eight independent accumulator vectors hide the 4-cycle
+/// latency of the multiply-add chains.
+const ROWS: usize = 8;
+/// Columns of `C` per vector (a block is one or two vectors wide).
+const LANES: usize = 16;
+
+/// Whether this path can run the product: the AVX-512 kernel, a short reduction and unit
+/// stride along the rows of `B` and `C` (a dimension of length 1 has no stride to speak of).
+pub(crate) fn applies(
+    kernel: Kernel,
+    k: usize,
+    b: &ArrayView2<'_, f32>,
+    c: &ArrayViewMut2<'_, f32>,
+) -> bool {
+    let unit = |stride: isize, len: usize| stride == 1 || len <= 1;
+    kernel == Kernel::Avx512
+        && k <= SMALL_K
+        && unit(b.strides()[1], b.ncols())
+        && unit(c.strides()[1], c.ncols())
+}
+
+/// Runs the product. The caller has checked [`applies`] (so AVX-512F is available), the
+/// shapes, and that `k > 0`.
+pub(crate) fn gemm_small_k(
+    alpha: f32,
+    a: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    beta: f32,
+    c: ArrayViewMut2<'_, f32>,
+    bias: Option<&[f32]>,
+    activation: Activation,
+) {
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    debug_assert!(k <= SMALL_K);
+    let threads = rayon::current_num_threads();
+    let blocks = m.div_ceil(ROWS);
+    let chunks = if 2 * m * n * k >= PAR_MIN_FLOPS {
+        threads.min(blocks)
+    } else {
+        1
+    };
+    // The rows of B as slices (contiguous, checked by `applies`; at most SMALL_K of them).
+    let mut b_rows: [&[f32]; SMALL_K] = [&[]; SMALL_K];
+    for (slot, row) in b_rows.iter_mut().zip(b.rows()) {
+        let Some(row) = row.to_slice() else {
+            unreachable!("`applies` checked that the rows of B are contiguous")
+        };
+        *slot = row;
+    }
+    let rows = |block_range: std::ops::Range<usize>, c_rows: ArrayViewMut2<'_, f32>| {
+        let first_row = block_range.start * ROWS;
+        let a_rows = a.slice(ndarray::s![first_row..first_row + c_rows.nrows(), ..]);
+        let job = Job {
+            alpha,
+            a: a_rows,
+            b_rows,
+            k,
+            beta,
+            bias,
+            activation,
+        };
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `applies` chose this path only for the AVX-512 kernel, which the dispatcher
+        // runs only where AVX-512F was detected.
+        unsafe {
+            rows_avx512(job, c_rows)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        unreachable!("`applies` is false off x86-64, where there is no AVX-512 kernel");
+    };
+    split_rows::<ROWS>(c, 0..blocks, chunks, &rows);
+}
+
+/// One thread's share of the product: its rows of `A` (the matching rows of `C` travel
+/// separately), all of `B`, and the store's parameters.
+#[derive(Clone, Copy)]
+struct Job<'a> {
+    alpha: f32,
+    a: ArrayView2<'a, f32>,
+    /// The first `k` entries are the rows of `B`.
+    b_rows: [&'a [f32]; SMALL_K],
+    k: usize,
+    beta: f32,
+    /// The bias per column of `C`, if any.
+    bias: Option<&'a [f32]>,
+    activation: Activation,
+}
+
+/// Every block of this share: full blocks of `ROWS` rows, then the last rows one at a time.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn rows_avx512(job: Job<'_>, mut c: ArrayViewMut2<'_, f32>) {
+    let m = c.nrows();
+    let full = m / ROWS * ROWS;
+    for i0 in (0..full).step_by(ROWS) {
+        let a = rows_of_a::<ROWS>(&job, i0);
+        // SAFETY: AVX-512F is available (this function's contract); rows i0..i0 + ROWS exist.
+        unsafe { blocks_of_row_avx512(&job, &a, &mut c, i0) };
+    }
+    for i0 in full..m {
+        let a = rows_of_a::<1>(&job, i0);
+        // SAFETY: as above, for row i0.
+        unsafe { blocks_of_row_avx512(&job, &a, &mut c, i0) };
+    }
+}
+
+/// All column blocks of rows `i0..i0 + R`: two vectors (32 columns) at a time while more than
+/// one vector's worth is left, then one.
+///
+/// # Safety
+/// The CPU must support AVX-512F; `i0 + R <= c.nrows()`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn blocks_of_row_avx512<const R: usize>(
+    job: &Job<'_>,
+    a: &[[f32; SMALL_K]; R],
+    c: &mut ArrayViewMut2<'_, f32>,
+    i0: usize,
+) {
+    let n = c.ncols();
+    let mut j0 = 0;
+    while j0 < n {
+        if n - j0 > LANES {
+            // SAFETY: AVX-512F is available; j0 < n and the rows exist (contract).
+            unsafe { block_avx512::<R, 2>(job, a, c, i0, j0) };
+            j0 += 2 * LANES;
+        } else {
+            // SAFETY: as above.
+            unsafe { block_avx512::<R, 1>(job, a, c, i0, j0) };
+            j0 += LANES;
+        }
+    }
+}
+
+/// Rows `i0..i0 + R` of this share's A as plain arrays (A may have any strides).
+#[inline(always)]
+fn rows_of_a<const R: usize>(job: &Job<'_>, i0: usize) -> [[f32; SMALL_K]; R] {
+    let mut a = [[0.0f32; SMALL_K]; R];
+    for (r, a_row) in a.iter_mut().enumerate() {
+        let row = job.a.row(i0 + r);
+        match row.to_slice() {
+            Some(values) => a_row[..job.k].copy_from_slice(values),
+            None => {
+                for (x, &v) in a_row.iter_mut().zip(row) {
+                    *x = v;
+                }
+            }
+        }
+    }
+    a
+}
+
+/// The block of rows `i0..i0 + R` and columns `j0..j0 + V * LANES` (those that exist) of `c`:
+/// `acc[r] = sum over p of a[r][p] * B[p, j0..]`, from zero, in order of `p`, one fused
+/// multiply-add per step, then each row stored as the blocked path stores a tile row.
+///
+/// # Safety
+/// The CPU must support AVX-512F; `i0 + R <= c.nrows()` and `j0 < c.ncols()`; the rows of `c`
+/// are contiguous (checked by `applies`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn block_avx512<const R: usize, const V: usize>(
+    job: &Job<'_>,
+    a: &[[f32; SMALL_K]; R],
+    c: &mut ArrayViewMut2<'_, f32>,
+    i0: usize,
+    j0: usize,
+) {
+    use super::store_avx512::{store_row, RowBias, RowWrite};
+    use std::arch::x86_64::{
+        _mm512_fmadd_ps, _mm512_maskz_loadu_ps, _mm512_set1_ps, _mm512_setzero_ps,
+    };
+
+    // Vector v covers columns j0 + 16 v ..; `widths[v]` of them exist (possibly none).
+    let widths: [usize; V] = std::array::from_fn(|v| {
+        let start = (j0 + v * LANES).min(c.ncols());
+        LANES.min(c.ncols() - start)
+    });
+    let masks = widths.map(|w| ((1u32 << w) - 1) as u16);
+    let mut acc = [[_mm512_setzero_ps(); V]; R];
+    for (p, b_row) in job.b_rows[..job.k].iter().enumerate() {
+        let b: [_; V] = std::array::from_fn(|v| {
+            let start = (j0 + v * LANES).min(b_row.len());
+            // SAFETY: the mask reads only the `widths[v]` columns that exist in the row of B.
+            unsafe { _mm512_maskz_loadu_ps(masks[v], b_row[start..].as_ptr()) }
+        });
+        for (acc_r, a_row) in acc.iter_mut().zip(a) {
+            let x = _mm512_set1_ps(a_row[p]);
+            for v in 0..V {
+                acc_r[v] = _mm512_fmadd_ps(x, b[v], acc_r[v]);
+            }
+        }
+    }
+    let rs = c.strides()[0];
+    let row0 = c.as_mut_ptr().wrapping_offset(i0 as isize * rs);
+    for v in 0..V {
+        if widths[v] == 0 {
+            continue;
+        }
+        let j = j0 + v * LANES;
+        let write = RowWrite {
+            alpha: job.alpha,
+            step: Step::First { beta: job.beta },
+            finish: Some((
+                job.bias
+                    .map_or(RowBias::None, |b| RowBias::PerColumn(&b[j..j + widths[v]])),
+                job.activation,
+            )),
+        };
+        for (r, acc_r) in acc.iter().enumerate() {
+            let dst = row0.wrapping_offset(r as isize * rs + j as isize);
+            // SAFETY: row i0 + r and columns j..j + widths[v] are inside `c` (contract),
+            // which has unit column stride; the bias slice holds `widths[v]` values.
+            unsafe { store_row(acc_r[v], dst, masks[v], r, write) };
+        }
+    }
+}
