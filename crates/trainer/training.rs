@@ -137,7 +137,17 @@ pub fn build_optimizer(config: &RunConfig, mlp: &Mlp) -> anyhow::Result<(Sgd, Op
 }
 
 /// Trains as `opts` says, writing into `opts.out`.
+///
+/// The loop runs on a worker thread of the current rayon pool (the global one, unless the
+/// caller is inside `ThreadPool::install`). From any other thread every parallel GEMM would be
+/// a job sent through rayon's global queue: a thread wake-up per call, and a new block of
+/// queue slots allocated every 63 calls, where the training step must allocate nothing.
 pub fn run(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
+    rayon::scope(|_| train(opts, data))
+}
+
+/// [`run`], on the thread it is called from.
+fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
     let config = &opts.config;
     let hidden = config.model.hidden as usize;
     let interval = config.interval()?;

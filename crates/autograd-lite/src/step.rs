@@ -45,8 +45,10 @@ impl TrainStep {
     ///
     /// The GEMM keeps its packing buffers per thread and creates them on first use, so the
     /// blank pass also runs once on every rayon thread (as the caller of each GEMM shape): no
-    /// worker thread allocates in a later step either. (Build it inside the same rayon pool
-    /// the steps run in, if that is not the global one.)
+    /// worker thread allocates in a later step either. Build it, and run the steps, inside the
+    /// rayon pool (`ThreadPool::install`, or `rayon::scope` for the global pool): a parallel
+    /// GEMM called from a thread outside the pool is sent through rayon's global job queue,
+    /// which allocates a block of slots every 63 jobs.
     pub fn new(mlp: &Mlp, max_batch: usize) -> TrainStep {
         let mut tape = Tape::new();
         if max_batch > 0 {

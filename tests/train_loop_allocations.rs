@@ -1,0 +1,124 @@
+//! The training step allocates nothing after the first batch: the batch gather from the real
+//! data, the forward/backward (`TrainStep`), and the Nesterov SGD update with its norms and a
+//! changing lr, over the last 60 batches of an epoch (the short last one included). A counting
+//! global allocator sees every allocation of every thread, rayon's included.
+//!
+//! Not counted: stepping a scheduler. Its formulas return one lr per parameter group in a small
+//! `Vec`, like PyTorch's lists, so a per-step schedule adds a few small allocations per step
+//! (the default job steps its schedule once per epoch).
+//!
+//! The loop runs inside a rayon pool, as `trainer train` runs it (`training::run`); this file
+//! holds a single test so that no other test allocates while it counts.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use autograd_lite::{Mlp, TrainStep};
+use fashion::{batches, find_data_dir, shuffled_order_into, Dataset, DropLast, Split};
+use optim::{Sgd, SgdConfig};
+
+/// Counts every allocation and reallocation made by the process, then defers to `System`.
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so
+// `System`'s guarantees are ours; the counter is an atomic with no other effect.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: forwarded unchanged (see the impl).
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: forwarded unchanged (see the impl).
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: forwarded unchanged (see the impl).
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged (see the impl).
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn the_last_sixty_steps_of_an_epoch_allocate_nothing() {
+    const BATCH: usize = 256;
+    const COUNTED: usize = 60;
+    let dir = find_data_dir(None).expect("the repository ships data/fashion-mnist");
+    let train = Dataset::load(&dir, Split::Train).expect("the training set loads");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .expect("a rayon pool");
+    pool.install(|| {
+        let mut mlp = Mlp::new(784, 100, 10, 0);
+        let config = SgdConfig {
+            lr: 0.1,
+            momentum: 0.9,
+            nesterov: true,
+            ..SgdConfig::default()
+        };
+        let lens: Vec<usize> = mlp.params().iter().map(|p| p.len()).collect();
+        let mut sgd = Sgd::new(&config, &lens).unwrap();
+        let mut step = TrainStep::new(&mlp, BATCH);
+        let (mut images, mut labels) = (Vec::new(), Vec::new());
+        let mut order = Vec::new();
+        shuffled_order_into(train.len(), 7, 0, &mut order);
+        let all: Vec<&[usize]> = batches(&order, BATCH, DropLast::Keep).collect();
+        let first = all.len() - COUNTED - 2;
+
+        let mut steps = 0;
+        let mut run_step = |indices: &[usize]| {
+            // StepLR(step_size = 20, gamma = 0.5), written into the group as a scheduler would.
+            sgd.set_lr(0, 0.1 * 0.5f64.powi(steps / 20)).unwrap();
+            steps += 1;
+            train.gather(indices, &mut images, &mut labels);
+            let out = step.forward_backward(&mlp, &images, &labels);
+            let grads = step.grads();
+            let mut params = mlp.params_mut();
+            let report = sgd.step(&mut params, &grads).unwrap();
+            (out.loss, report.tensors[0].param_norm, report.tensors[0].lr)
+        };
+        // Two steps to create what is created once: the momentum buffers, gather's buffers.
+        let (loss_before, _, _) = run_step(all[first]);
+        run_step(all[first + 1]);
+
+        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        let mut seen = [(0.0f32, 0.0f64, 0.0f64); COUNTED];
+        for (slot, indices) in seen.iter_mut().zip(&all[first + 2..]) {
+            *slot = run_step(indices);
+        }
+        let allocations = ALLOCATIONS.load(Ordering::SeqCst) - before;
+
+        assert_eq!(
+            allocations, 0,
+            "allocations in {COUNTED} steady-state steps"
+        );
+        // The steps did real work: the loss fell, the weights moved, the schedule stepped.
+        let (last_loss, last_norm, last_lr) = seen[COUNTED - 1];
+        assert!(last_loss < loss_before, "loss {loss_before} -> {last_loss}");
+        assert!(last_norm.is_finite() && last_norm > 0.0);
+        assert_eq!(
+            last_lr,
+            0.1 * 0.5f64.powi(3),
+            "StepLR(20, 0.5) after 62 steps"
+        );
+        assert_eq!(
+            all[all.len() - 1].len(),
+            60_000 % BATCH,
+            "the short last batch is counted"
+        );
+    });
+}
