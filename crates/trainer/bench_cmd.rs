@@ -138,9 +138,12 @@ fn measure(case: &Case) -> Row {
     };
     let mut c = Array2::<f32>::zeros((m, n));
     let flops = 2.0 * (m * n * k) as f64;
-    let ours = best_seconds(|| gemm(1.0, a, b, 0.0, c.view_mut()));
-    let ours_c = c.clone();
-    let mmul = best_seconds(|| sgemm(a, b, c.view_mut()));
+    let mut mmul_c = c.clone();
+    let (ours, mmul) = best_seconds_of_both(
+        || gemm(1.0, a, b, 0.0, c.view_mut()),
+        || sgemm(a, b, mmul_c.view_mut()),
+    );
+    let ours_c = c;
     // Naive check: all rows when cheap, else a sample of rows spread over C.
     let (rows, checked): (Vec<usize>, String) = if m * n * k <= 40_000_000 {
         ((0..m).collect(), "all".into())
@@ -178,24 +181,33 @@ fn filled(dim: (usize, usize), seed: u32) -> Array2<f32> {
     })
 }
 
-/// The best per-call time of `f` over 25 repetitions of at least ~4 ms each (the minimum
-/// filters out interference from other processes).
-fn best_seconds(mut f: impl FnMut()) -> f64 {
-    f(); // warm caches and buffers
-    let start = Instant::now();
-    f();
-    let once = start.elapsed().max(Duration::from_nanos(100));
-    let calls = (Duration::from_millis(4).as_secs_f64() / once.as_secs_f64()).ceil() as usize;
-    let calls = calls.clamp(1, 10_000);
-    (0..25)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..calls {
-                f();
-            }
-            start.elapsed().as_secs_f64() / calls as f64
-        })
-        .fold(f64::INFINITY, f64::min)
+/// The best per-call times of `ours` and `theirs`, measured in alternation: 25 rounds, each
+/// timing a batch of at least ~4 ms of one and then of the other. Alternating exposes both to
+/// the same interference from other processes, and the minimum filters most of it out, so the
+/// ratio of the two is steadier than that of two separate series.
+fn best_seconds_of_both(mut ours: impl FnMut(), mut theirs: impl FnMut()) -> (f64, f64) {
+    let calls_per_batch = |f: &mut dyn FnMut()| {
+        f(); // warm caches and buffers
+        let start = Instant::now();
+        f();
+        let once = start.elapsed().max(Duration::from_nanos(100));
+        let calls = (Duration::from_millis(4).as_secs_f64() / once.as_secs_f64()).ceil();
+        (calls as usize).clamp(1, 10_000)
+    };
+    let batch = |f: &mut dyn FnMut(), calls: usize| {
+        let start = Instant::now();
+        for _ in 0..calls {
+            f();
+        }
+        start.elapsed().as_secs_f64() / calls as f64
+    };
+    let (ours_calls, theirs_calls) = (calls_per_batch(&mut ours), calls_per_batch(&mut theirs));
+    let (mut best_ours, mut best_theirs) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..25 {
+        best_ours = best_ours.min(batch(&mut ours, ours_calls));
+        best_theirs = best_theirs.min(batch(&mut theirs, theirs_calls));
+    }
+    (best_ours, best_theirs)
 }
 
 /// `C = A B` with `matrixmultiply`.
