@@ -25,6 +25,10 @@ pub(crate) const B_BLOCK_FLOATS: usize = 1 << 20;
 /// a few microseconds, about what 2 MFLOP take on one core at ~100 GFLOP/s.
 pub(crate) const PAR_MIN_FLOPS: usize = 2_000_000;
 
+/// Below this many packed B values one thread packs them: handing half of a 100 x 784 weight
+/// matrix to the other thread and waiting for it costs about as much as packing it.
+pub(crate) const PAR_MIN_PACK_FLOATS: usize = 1 << 18;
+
 /// The reduction blocks `(start, len)`: `k` cut into equal parts of at most `KC_MAX`. They
 /// depend on `k` alone, never on the thread count, so every element of `C` sums its products
 /// in the same order whatever the parallel split.
