@@ -203,8 +203,13 @@ fn best_seconds_of_both(mut ours: impl FnMut(), mut theirs: impl FnMut()) -> (f6
     };
     let (ours_calls, theirs_calls) = (calls_per_batch(&mut ours), calls_per_batch(&mut theirs));
     let (mut best_ours, mut best_theirs) = (f64::INFINITY, f64::INFINITY);
+    // A pause before each batch lets the other library's worker threads stop spinning and go
+    // to sleep, so that they do not compete for the cores with the batch being timed.
+    let pause = || std::thread::sleep(Duration::from_millis(5));
     for _ in 0..25 {
+        pause();
         best_ours = best_ours.min(batch(&mut ours, ours_calls));
+        pause();
         best_theirs = best_theirs.min(batch(&mut theirs, theirs_calls));
     }
     (best_ours, best_theirs)
