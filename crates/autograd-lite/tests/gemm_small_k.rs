@@ -1,19 +1,11 @@
 //! The unpacked path for short reductions (`k <= 16` with row-contiguous `B` and `C`, taken by
 //! the AVX-512 kernel): the same bits as the packed path, on every awkward shape, epilogue and
-//! alpha/beta, for any thread count.
+//! alpha/beta (`gemm_threads.rs` checks it for any thread count).
 
 mod gemm_common;
 
 use autograd_lite::gemm::{gemm_with_kernel, naive_gemm_epilogue, Epilogue, Kernel};
 use gemm_common::{assert_close, bound, stored, Rng};
-use ndarray::Array2;
-
-fn pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("a rayon pool")
-}
 
 /// The AVX-512 kernel takes the unpacked path on these operands; the AVX2 kernel packs them
 /// and sums every element in the same order with the same fused multiply-adds, so the two must
@@ -84,54 +76,4 @@ fn unpacked_path_equals_the_packed_path_bit_for_bit() {
         }
     }
     assert_eq!(cases, 16 * dims.len() * 3 * 2);
-}
-
-/// Large enough (2 m n k >= 2 MFLOP) to be split among threads: the split falls on whole
-/// blocks of rows, so 1, 2 and 3 threads give the same bits.
-#[test]
-fn one_thread_equals_two_and_three_bit_for_bit() {
-    let mut rng = Rng::new(22);
-    let (m, k, n) = (5001, 10, 100);
-    let a = rng.matrix(m, k);
-    let b = rng.matrix(k, n);
-    let c0 = rng.matrix(m, n);
-    let bias: Vec<f32> = (0..n).map(|_| rng.uniform()).collect();
-    let results: Vec<Array2<f32>> = [pool(1), pool(2), pool(3)]
-        .iter()
-        .map(|p| {
-            let mut c = c0.clone();
-            p.install(|| {
-                autograd_lite::gemm::gemm_epilogue(
-                    1.5,
-                    a.view(),
-                    b.view(),
-                    1.0,
-                    c.view_mut(),
-                    Epilogue::AddBiasRelu(&bias),
-                )
-            });
-            c
-        })
-        .collect();
-    assert!(results[0].iter().any(|&x| x > 0.0));
-    for (t, r) in results.iter().enumerate().skip(1) {
-        assert!(
-            r.iter()
-                .zip(results[0].iter())
-                .all(|(x, y)| x.to_bits() == y.to_bits()),
-            "{} threads differ from 1",
-            t + 1
-        );
-    }
-    let mut want = c0.clone();
-    naive_gemm_epilogue(
-        1.5,
-        a.view(),
-        b.view(),
-        1.0,
-        want.view_mut(),
-        Epilogue::AddBiasRelu(&bias),
-    );
-    let tol = bound(1.5, a.view(), b.view(), 1.0, c0.view());
-    assert_close(results[0].view(), want.view(), &tol, "5001x10x100");
 }

@@ -1,5 +1,6 @@
 //! Bit-identical results for any thread count: 1 thread vs 2 and 3, on shapes big enough to
-//! take the parallel path, in both kernel orientations, with several reduction blocks.
+//! take the parallel path, in both kernel orientations, with several reduction blocks, and on
+//! the unpacked path for short reductions.
 
 mod gemm_common;
 
@@ -18,15 +19,27 @@ fn pool(threads: usize) -> rayon::ThreadPool {
 fn one_thread_equals_two_and_three_bit_for_bit() {
     let mut rng = Rng::new(11);
     let pools = [pool(1), pool(2), pool(3)];
-    // (m, k, n): forward, weight gradient (other orientation), k over two KC blocks, ragged.
-    for (m, k, n) in [
-        (256, 784, 100),
-        (100, 256, 784),
-        (97, 1100, 131),
-        (301, 67, 257),
+    // (m, k, n, B stored transposed): forward, weight gradient (other orientation), k over
+    // two KC blocks, ragged, and a short reduction (the unpacked path, which needs B's rows
+    // contiguous) large enough to be split.
+    for (m, k, n, b_transposed) in [
+        (256, 784, 100, true),
+        (100, 256, 784, true),
+        (97, 1100, 131, true),
+        (301, 67, 257, true),
+        (5001, 10, 100, false),
     ] {
         let a = rng.matrix(m, k);
-        let b_t = rng.matrix(n, k);
+        let b_store = if b_transposed {
+            rng.matrix(n, k)
+        } else {
+            rng.matrix(k, n)
+        };
+        let b = if b_transposed {
+            b_store.t()
+        } else {
+            b_store.view()
+        };
         let c0 = rng.matrix(m, n);
         let bias: Vec<f32> = (0..n).map(|_| rng.uniform()).collect();
         let results: Vec<Array2<f32>> = pools
@@ -37,7 +50,7 @@ fn one_thread_equals_two_and_three_bit_for_bit() {
                     gemm_epilogue(
                         2.5,
                         a.view(),
-                        b_t.t(),
+                        b,
                         1.0,
                         c.view_mut(),
                         Epilogue::AddBiasRelu(&bias),
