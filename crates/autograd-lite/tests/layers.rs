@@ -12,9 +12,9 @@ use autograd_lite::relu::{relu_backward, relu_forward};
 use autograd_lite::SplitMix64;
 use ndarray::{arr1, arr2, Array1, Array2, ArrayView2};
 
-fn random(rng: &mut SplitMix64, rows: usize, cols: usize, scale: f32) -> Array2<f32> {
-    Array2::from_shape_simple_fn((rows, cols), || rng.uniform_symmetric(scale))
-}
+mod f64_reference;
+
+use f64_reference::{assert_close, ce64, fd, random};
 
 fn random_bytes(rng: &mut SplitMix64, rows: usize, cols: usize) -> Array2<u8> {
     Array2::from_shape_simple_fn((rows, cols), || (rng.next_u64() >> 56) as u8)
@@ -28,51 +28,6 @@ fn to64(a: ArrayView2<'_, f32>) -> Array2<f64> {
 
 fn linear64(x: &Array2<f64>, w: &Array2<f64>, b: &Array1<f64>) -> Array2<f64> {
     x.dot(&w.t()) + b
-}
-
-fn ce64(z: &Array2<f64>, labels: &[u8]) -> f64 {
-    let total: f64 = z
-        .rows()
-        .into_iter()
-        .zip(labels)
-        .map(|(r, &y)| {
-            let m = r.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-            m + r.iter().map(|v| (v - m).exp()).sum::<f64>().ln() - r[usize::from(y)]
-        })
-        .sum();
-    total / labels.len() as f64
-}
-
-/// Central differences of `f` at `x`, one coordinate at a time.
-fn fd(x: &Array2<f64>, eps: f64, f: impl Fn(&Array2<f64>) -> f64) -> Array2<f64> {
-    let mut g = Array2::zeros(x.dim());
-    let mut xp = x.clone();
-    for (idx, &v) in x.indexed_iter() {
-        xp[idx] = v + eps;
-        let plus = f(&xp);
-        xp[idx] = v - eps;
-        let minus = f(&xp);
-        xp[idx] = v;
-        g[idx] = (plus - minus) / (2.0 * eps);
-    }
-    g
-}
-
-fn assert_close(
-    what: &str,
-    ours: ArrayView2<'_, f32>,
-    reference: &Array2<f64>,
-    rtol: f64,
-    atol: f64,
-) {
-    assert_eq!(ours.dim(), reference.dim(), "{what}: shape");
-    for ((idx, &a), &r) in ours.indexed_iter().zip(reference.iter()) {
-        let err = (f64::from(a) - r).abs();
-        assert!(
-            err <= atol + rtol * r.abs(),
-            "{what}{idx:?}: ours {a}, reference {r}, error {err}"
-        );
-    }
 }
 
 fn row(v: &[f32]) -> ArrayView2<'_, f32> {

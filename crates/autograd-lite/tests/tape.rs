@@ -6,9 +6,9 @@ use autograd_lite::reference::reference_forward_backward;
 use autograd_lite::{Mlp, Operand, SplitMix64, Tape, TrainStep, PIXEL_SCALE};
 use ndarray::{Array2, ArrayView2};
 
-fn random(rng: &mut SplitMix64, rows: usize, cols: usize, scale: f32) -> Array2<f32> {
-    Array2::from_shape_simple_fn((rows, cols), || rng.uniform_symmetric(scale))
-}
+mod f64_reference;
+
+use f64_reference::{assert_close, ce64, fd, random};
 
 fn random_bytes(rng: &mut SplitMix64, len: usize) -> Vec<u8> {
     (0..len).map(|_| (rng.next_u64() >> 56) as u8).collect()
@@ -18,59 +18,23 @@ fn relu64(a: &Array2<f64>) -> Array2<f64> {
     a.mapv(|v| v.max(0.0))
 }
 
-fn ce64(z: &Array2<f64>, labels: &[u8]) -> f64 {
-    let total: f64 = z
-        .rows()
-        .into_iter()
-        .zip(labels)
-        .map(|(r, &y)| {
-            let m = r.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-            m + r.iter().map(|v| (v - m).exp()).sum::<f64>().ln() - r[usize::from(y)]
-        })
-        .sum();
-    total / labels.len() as f64
-}
-
 /// `x W^T + b` in f64, `b` a `[1, out]` row.
 fn linear64(x: &Array2<f64>, w: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
     x.dot(&w.t()) + b
 }
 
 /// Central differences of `f` with respect to parameter `k` (all others fixed).
-fn fd(
+fn fd_param(
     params: &[Array2<f64>],
     k: usize,
     eps: f64,
     f: &dyn Fn(&[Array2<f64>]) -> f64,
 ) -> Array2<f64> {
-    let mut p = params.to_vec();
-    let mut g = Array2::zeros(params[k].dim());
-    for (idx, &v) in params[k].indexed_iter() {
-        p[k][idx] = v + eps;
-        let plus = f(&p);
-        p[k][idx] = v - eps;
-        let minus = f(&p);
-        p[k][idx] = v;
-        g[idx] = (plus - minus) / (2.0 * eps);
-    }
-    g
-}
-
-fn assert_close(
-    what: &str,
-    ours: ArrayView2<'_, f32>,
-    reference: &Array2<f64>,
-    rtol: f64,
-    atol: f64,
-) {
-    assert_eq!(ours.dim(), reference.dim(), "{what}: shape");
-    for ((idx, &a), &r) in ours.indexed_iter().zip(reference.iter()) {
-        let err = (f64::from(a) - r).abs();
-        assert!(
-            err <= atol + rtol * r.abs(),
-            "{what}{idx:?}: ours {a}, reference {r}, error {err}"
-        );
-    }
+    fd(&params[k], eps, |x| {
+        let mut p = params.to_vec();
+        p[k] = x.clone();
+        f(&p)
+    })
 }
 
 /// A graph that uses every op, with the data `x` as a parameter so its gradient flows too:
@@ -149,7 +113,7 @@ fn every_tape_op_matches_finite_differences_including_values_used_twice() {
     let names = ["x", "w1", "b1", "w3", "b3", "w2", "b2"];
     let f = |p: &[Array2<f64>]| graph.loss64(p).0;
     for (k, name) in names.iter().enumerate() {
-        let expected = fd(&p64, k, 1e-6, &f);
+        let expected = fd_param(&p64, k, 1e-6, &f);
         let v = [x, w1, b1, w3, b3, w2, b2][k];
         assert_close(name, s.grad(v).unwrap(), &expected, 1e-5, 1e-7);
     }
@@ -263,7 +227,13 @@ fn whole_mlp_gradients_match_f64_finite_differences() {
     ];
     for (k, g) in step.grads().iter().enumerate() {
         let g = ArrayView2::from_shape(shapes[k], g).unwrap();
-        assert_close(Mlp::PARAM_NAMES[k], g, &fd(&p64, k, 1e-6, &f), 1e-4, 1e-7);
+        assert_close(
+            Mlp::PARAM_NAMES[k],
+            g,
+            &fd_param(&p64, k, 1e-6, &f),
+            1e-4,
+            1e-7,
+        );
     }
 }
 
