@@ -1,8 +1,8 @@
 //! `trainer compare` end to end on the real data, kept short with `--epochs 1` and
 //! `max_steps = 30`: the runs of configs x grid x seeds, same-seed runs sharing their start,
 //! summary.csv against the runs' own metrics, well-formed charts with one series per setting,
-//! a self-contained report, a diverging setting that does not stop the others, and a bad grid
-//! key that stops everything before any run.
+//! a self-contained report, a diverging setting that does not stop the others, a bad grid
+//! key that stops everything before any run, and Ctrl-C in the middle of a comparison.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -545,4 +545,82 @@ fn a_bad_grid_key_fails_before_any_run() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("KEY=V1,V2"));
     assert!(!out.exists());
+}
+
+/// Ctrl-C during a comparison: the run under way checkpoints, nothing further starts, the
+/// summary and report cover what finished (the rest marked "not run"), the exit status is 130
+/// with the command that continues the interrupted run, and that command finishes it.
+#[test]
+fn ctrl_c_stops_after_the_current_step_and_still_writes_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("steplr.toml");
+    std::fs::write(
+        &config,
+        "epochs = 4\nseed = 3\n[optimizer]\nname = \"SGD\"\nlr = 0.1\nmomentum = 0.9\n[scheduler]\nname = \"StepLR\"\nstep_size = 1\ngamma = 0.5\n",
+    )
+    .unwrap();
+    let out = dir.path().join("cmp");
+    let child = Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .arg("compare")
+        .arg(&config)
+        .args(["--grid", "optimizer.lr=0.1,0.05", "--seeds", "0,1", "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Signal once the first run has finished its first epoch (its metrics.csv exists).
+    let first_epoch_done = || {
+        std::fs::read_dir(&out).ok().is_some_and(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.path().join("metrics.csv").is_file())
+        })
+    };
+    let start = std::time::Instant::now();
+    while !first_epoch_done() && start.elapsed() < std::time::Duration::from_secs(120) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("compare interrupted"), "{stderr}");
+
+    // The summary lists every setting; the one not reached says so.
+    let (header, rows) = csv(&out.join("summary.csv"));
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let status_col = header.iter().position(|h| h == "status").unwrap();
+    let statuses: Vec<&str> = rows.iter().map(|r| r[status_col].as_str()).collect();
+    assert!(
+        statuses.iter().any(|s| s.contains("interrupted")),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&"not run"), "{statuses:?}");
+    assert!(out.join("report.html").is_file());
+
+    // The interrupted run continues to its end from its checkpoint.
+    let resume_dir = stderr
+        .rsplit("trainer train --resume ")
+        .next()
+        .unwrap()
+        .trim();
+    assert!(Path::new(resume_dir)
+        .join("checkpoint.safetensors")
+        .is_file());
+    let resumed = Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(["train", "--resume", resume_dir, "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let (_, epochs) = csv(&Path::new(resume_dir).join("metrics.csv"));
+    assert_eq!(epochs.len(), 4);
 }

@@ -87,8 +87,9 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     let out = args.out.clone().unwrap_or_else(default_out_dir);
     let data = training::load_data(data_dir.as_deref())?;
     prepare_out_dir(&out)?;
+    training::install_ctrl_c_handler();
 
-    let outcomes = train_all(&plan, &data, &out)?;
+    let (outcomes, stopped) = train_all(&plan, &data, &out)?;
 
     let rows = summary::summarise(&plan, &outcomes);
     write_atomic(
@@ -122,20 +123,61 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         out.display(),
         files.iter().map(|f| format!("{f}, ")).collect::<String>()
     );
+    if let Some(stopped) = stopped {
+        return Err(Interrupted {
+            finished: outcomes.len() - 1,
+            total: plan.runs.len(),
+            out,
+            run: stopped,
+        }
+        .into());
+    }
     if failed == outcomes.len() {
         bail!("every run failed; see the status column above");
     }
     Ok(())
 }
 
+/// The error `compare` stops with after Ctrl-C: the interrupted run has its checkpoint, and the
+/// summary, charts and report cover the runs finished before it.
+#[derive(Debug)]
+pub struct Interrupted {
+    /// Runs that finished.
+    pub finished: usize,
+    /// Runs in the plan.
+    pub total: usize,
+    /// The comparison folder.
+    pub out: PathBuf,
+    /// How the interrupted run stopped (its folder and last step).
+    pub run: training::Interrupted,
+}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "compare interrupted: {} of {} runs finished (summary.csv, the charts and report.html in {} cover them); run {} stopped after step {} with a checkpoint. Continue it with: trainer train --resume {}",
+            self.finished,
+            self.total,
+            self.out.display(),
+            self.run.out.display(),
+            self.run.step,
+            self.run.out.display()
+        )
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
 /// Trains the plan's runs one after another, each into its own folder, with a progress bar over
 /// runs on a terminal. A failing run is recorded, not fatal; a run folder that cannot be written
-/// is fatal.
+/// is fatal. After Ctrl-C the run under way checkpoints and nothing further starts: the outcomes
+/// end with that run (recorded as interrupted), and its stop is returned beside them.
 fn train_all(
     plan: &grid::Plan,
     data: &training::Data,
     out: &std::path::Path,
-) -> anyhow::Result<Vec<RunOutcome>> {
+) -> anyhow::Result<(Vec<RunOutcome>, Option<training::Interrupted>)> {
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(plan.runs.len() as u64);
         let style = ProgressStyle::with_template(
@@ -164,23 +206,42 @@ fn train_all(
             resume: false,
         };
         let start = Instant::now();
-        let result = training::run(&opts, data).map(|s| s.metrics).map_err(|e| {
-            format!("{e:#}")
-                .lines()
-                .next()
-                .unwrap_or("failed")
-                .to_string()
-        });
+        let result = training::run(&opts, data);
+        let seconds = start.elapsed().as_secs_f64();
+        let (result, stopped) = match result {
+            Ok(summary) => (Ok(summary.metrics), None),
+            Err(e) => match e.downcast::<training::Interrupted>() {
+                Ok(stop) => (
+                    Err(format!(
+                        "interrupted after step {} (checkpointed)",
+                        stop.step
+                    )),
+                    Some(stop),
+                ),
+                Err(e) => {
+                    let first_line = format!("{e:#}")
+                        .lines()
+                        .next()
+                        .unwrap_or("failed")
+                        .to_string();
+                    (Err(first_line), None)
+                }
+            },
+        };
         outcomes.push(RunOutcome {
             run: index,
             dir,
-            seconds: start.elapsed().as_secs_f64(),
+            seconds,
             result,
         });
         bar.inc(1);
+        if stopped.is_some() {
+            bar.finish_and_clear();
+            return Ok((outcomes, stopped));
+        }
     }
     bar.finish_and_clear();
-    Ok(outcomes)
+    Ok((outcomes, None))
 }
 
 /// The one data folder every run reads (runs share the data loaded once).

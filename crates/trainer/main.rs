@@ -69,7 +69,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) if err.is::<training::Interrupted>() => {
+        Err(err) if err.is::<training::Interrupted>() || err.is::<compare_cmd::Interrupted>() => {
             eprintln!("{err}");
             ExitCode::from(130)
         }

@@ -231,7 +231,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     training::build_optimizer(&config, &probe)?;
     prepare_out_dir(&out)?;
     write_atomic(&out.join("config.toml"), config.to_toml()?.as_bytes())?;
-    install_ctrl_c_handler();
+    training::install_ctrl_c_handler();
     let trace = args.trace || (resume && out.join("trace.csv").exists());
     let opts = RunOptions {
         config,
@@ -245,20 +245,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let summary = training::run(&opts, &data)?;
     print_summary(&opts, &summary);
     Ok(())
-}
-
-/// The first Ctrl-C asks the run to stop after its current step (with a checkpoint); a second
-/// one ends the process at once (every file on disk is complete: they are written atomically).
-fn install_ctrl_c_handler() {
-    let result = ctrlc::set_handler(|| {
-        if training::STOP_REQUESTED.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!("\nstopping after the current step (press Ctrl-C again to quit at once)");
-    });
-    if let Err(e) = result {
-        eprintln!("warning: Ctrl-C will end the run without a checkpoint ({e})");
-    }
 }
 
 fn print_summary(opts: &RunOptions, summary: &training::RunSummary) {

@@ -74,6 +74,20 @@ impl fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
+/// The first Ctrl-C asks the run to stop after its current step (with a checkpoint); a second
+/// one ends the process at once (every file on disk is complete: they are written atomically).
+pub fn install_ctrl_c_handler() {
+    let result = ctrlc::set_handler(|| {
+        if STOP_REQUESTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping after the current step (press Ctrl-C again to quit at once)");
+    });
+    if let Err(e) = result {
+        eprintln!("warning: Ctrl-C will end the run without a checkpoint ({e})");
+    }
+}
+
 /// What a run prints on standard output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Console {

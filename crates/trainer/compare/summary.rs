@@ -127,6 +127,7 @@ pub fn summarise(plan: &Plan, outcomes: &[RunOutcome]) -> Vec<SettingSummary> {
                 seconds: Stat::of(&seconds).map_or(0.0, |s| s.mean),
                 runs_failed: failures.len(),
                 status: match failures.first() {
+                    None if mine.is_empty() => "not run".to_string(),
                     None => "ok".to_string(),
                     Some(first) if failures.len() == 1 => format!("failed: {first}"),
                     Some(first) => format!("{} runs failed; {first}", failures.len()),
