@@ -190,19 +190,7 @@ fn pack_one<T: Copy, const W: usize>(block: Raw<T>, panel: &mut [f32], convert: 
             col[rows..].fill(0.0);
         }
     }
-    if rs == 1 && rows == W {
-        // A full panel whose direction is contiguous: each step copies `W` values, a length
-        // known at compile time, so the copy is a few vector moves instead of a `memcpy` call.
-        let (cols, _) = panel.as_chunks_mut::<W>();
-        for (p, col) in cols.iter_mut().enumerate() {
-            // SAFETY: step p < kc of the block starts at `ptr + p * ks` and its W = rows
-            // values are contiguous (rs == 1), all inside the operand's view.
-            let src = unsafe { &*(ptr.offset(p as isize * ks) as *const [T; W]) };
-            for (d, &x) in col.iter_mut().zip(src) {
-                *d = convert(x);
-            }
-        }
-    } else if rs == 1 || rows == 1 {
+    if rs == 1 || rows == 1 {
         // The panel direction is contiguous: each step copies one run of `rows` values.
         for (p, col) in panel.chunks_exact_mut(W).enumerate() {
             // SAFETY: step p < kc of the block starts at `ptr + p * ks` and its `rows` values

@@ -23,7 +23,7 @@ use std::ops::Range;
 use ndarray::{s, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
-use super::{kc_blocks, nc_block, MC, PAR_MIN_FLOPS, PAR_MIN_PACK_FLOATS};
+use super::{kc_blocks, nc_block, MC, PAR_MIN_FLOPS};
 use crate::gemm::buffers::{with_buffer, Slot};
 use crate::gemm::pack::{pack_panels, Source};
 use crate::gemm::store::{store_tile, Finish, Step, TileDst, TileWrite};
@@ -70,8 +70,7 @@ pub(crate) unsafe fn gemm_blocked<const MR: usize, const NR: usize>(
         let panel_len = k * NR;
         with_buffer(Slot::B, b_panels * panel_len, |b_pack| {
             // Pack all of k for this column block, panels in parallel when it pays.
-            let parallel_pack = parallel && b_panels * panel_len >= PAR_MIN_PACK_FLOATS;
-            let per_task = if parallel_pack {
+            let per_task = if parallel {
                 b_panels.div_ceil(threads)
             } else {
                 b_panels
@@ -81,7 +80,7 @@ pub(crate) unsafe fn gemm_blocked<const MR: usize, const NR: usize>(
                 let r1 = (r0 + per_task * NR).min(jc + nc);
                 pack_panels::<NR>(prob.b, r0..r1, 0..k, dst);
             };
-            if parallel_pack {
+            if parallel {
                 b_pack
                     .par_chunks_mut(per_task * panel_len)
                     .enumerate()

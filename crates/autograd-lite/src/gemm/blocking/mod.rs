@@ -25,13 +25,6 @@ pub(crate) const B_BLOCK_FLOATS: usize = 1 << 20;
 /// a few microseconds, about what 2 MFLOP take on one core at ~100 GFLOP/s.
 pub(crate) const PAR_MIN_FLOPS: usize = 2_000_000;
 
-/// Below this many packed B values (64K, 256 KiB) one thread packs them: splitting a block this
-/// small costs a fork-join, often a wake-up, for a few microseconds of copying. The MLP's
-/// weight-gradient block (26K values) is packed on one thread; its forward W1 (78K) and a 256^3
-/// product (64K) still in parallel, which the 256^3 square needs on two threads (0.84x
-/// matrixmultiply with a serial pack, 1.16x with a parallel one).
-pub(crate) const PAR_MIN_PACK_FLOATS: usize = 1 << 16;
-
 /// The reduction blocks `(start, len)`: `k` cut into equal parts of at most `KC_MAX`. They
 /// depend on `k` alone, never on the thread count, so every element of `C` sums its products
 /// in the same order whatever the parallel split.
