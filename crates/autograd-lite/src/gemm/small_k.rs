@@ -90,7 +90,6 @@ pub(crate) fn gemm_small_k(
             alpha,
             a: a_rows,
             b_rows,
-            k,
             beta,
             bias,
             activation,
@@ -113,9 +112,8 @@ pub(crate) fn gemm_small_k(
 struct Job<'a> {
     alpha: f32,
     a: ArrayView2<'a, f32>,
-    /// The first `k` entries are the rows of `B`.
+    /// The first `k` (`a.ncols()`) entries are the rows of `B`.
     b_rows: [&'a [f32]; SMALL_K],
-    k: usize,
     beta: f32,
     /// The bias per column of `C`, if any.
     bias: Option<&'a [f32]>,
@@ -178,7 +176,7 @@ fn rows_of_a<const R: usize>(job: &Job<'_>, i0: usize) -> [[f32; SMALL_K]; R] {
     for (r, a_row) in a.iter_mut().enumerate() {
         let row = job.a.row(i0 + r);
         match row.to_slice() {
-            Some(values) => a_row[..job.k].copy_from_slice(values),
+            Some(values) => a_row[..values.len()].copy_from_slice(values),
             None => {
                 for (x, &v) in a_row.iter_mut().zip(row) {
                     *x = v;
@@ -217,7 +215,7 @@ unsafe fn block_avx512<const R: usize, const V: usize>(
     });
     let masks = widths.map(|w| ((1u32 << w) - 1) as u16);
     let mut acc = [[_mm512_setzero_ps(); V]; R];
-    for (p, b_row) in job.b_rows[..job.k].iter().enumerate() {
+    for (p, b_row) in job.b_rows[..job.a.ncols()].iter().enumerate() {
         let b: [_; V] = std::array::from_fn(|v| {
             let start = (j0 + v * LANES).min(b_row.len());
             // SAFETY: the mask reads only the `widths[v]` columns that exist in the row of B.
