@@ -1,36 +1,11 @@
 //! After `reserve_buffers`, GEMMs of the MLP's shapes allocate nothing, on 1 or 2 threads.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use autograd_lite::gemm::{gemm, gemm_u8, reserve_buffers, Epilogue};
 use ndarray::Array2;
 
-/// Counts every allocation in the process (all threads).
-struct Counting;
+mod counting_alloc;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator unchanged, only counting calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+use counting_alloc::allocations;
 
 #[test]
 fn mlp_shapes_allocate_nothing_after_reserving_buffers() {
@@ -75,13 +50,13 @@ fn mlp_shapes_allocate_nothing_after_reserving_buffers() {
             reserve_buffers();
             step();
         });
-        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        let before = allocations();
         pool.install(|| {
             for _ in 0..5 {
                 step();
             }
         });
-        let after = ALLOCATIONS.load(Ordering::SeqCst);
+        let after = allocations();
         assert_eq!(after - before, 0, "{threads} thread(s): GEMMs allocated");
         assert!(h.iter().any(|&v| v > 0.0) && dw1.iter().any(|&v| v != 0.0));
     }

@@ -5,7 +5,7 @@
 mod gemm_common;
 
 use autograd_lite::gemm::{gemm_epilogue, gemm_u8, Epilogue};
-use gemm_common::Rng;
+use gemm_common::{stored, Rng};
 use ndarray::Array2;
 
 fn pool(threads: usize) -> rayon::ThreadPool {
@@ -30,11 +30,7 @@ fn one_thread_equals_two_and_three_bit_for_bit() {
         (5001, 10, 100, false),
     ] {
         let a = rng.matrix(m, k);
-        let b_store = if b_transposed {
-            rng.matrix(n, k)
-        } else {
-            rng.matrix(k, n)
-        };
+        let b_store = stored(&rng.matrix(k, n), b_transposed);
         let b = if b_transposed {
             b_store.t()
         } else {

@@ -8,45 +8,11 @@
 //!
 //! This file holds a single test so that no other test allocates while it counts.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use autograd_lite::{Mlp, SplitMix64, TrainStep};
 
-/// Counts every allocation and reallocation made by the process, then defers to `System`.
-struct Counting;
+mod counting_alloc;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so
-// `System`'s guarantees are ours; the counter is an atomic with no other effect.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        // SAFETY: forwarded unchanged (see the impl).
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        // SAFETY: forwarded unchanged (see the impl).
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        // SAFETY: forwarded unchanged (see the impl).
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged (see the impl).
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+use counting_alloc::allocations;
 
 #[test]
 fn steady_state_training_steps_allocate_nothing() {
@@ -85,14 +51,14 @@ fn steady_state_training_steps_allocate_nothing() {
         sgd(&mut mlp, step.grads());
 
         const REPEATS: usize = 25;
-        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        let before = allocations();
         let mut losses = [0.0f32; REPEATS * 8];
         for (i, &n) in sizes.iter().cycle().take(REPEATS * sizes.len()).enumerate() {
             let (x, y) = batch(i % 3, n);
             losses[i] = step.forward_backward(&mlp, x, y).loss;
             sgd(&mut mlp, step.grads());
         }
-        let allocations = ALLOCATIONS.load(Ordering::SeqCst) - before;
+        let allocations = allocations() - before;
 
         assert_eq!(
             allocations,
