@@ -125,16 +125,11 @@ impl<T> Clone for Raw<T> {
 
 impl<T> Copy for Raw<T> {}
 
-/// Whether the vectorised transpose can pack `block`: a full panel of `W` rows (a multiple of
-/// 16) that are contiguous along `k`, at least 16 steps long, on a CPU with AVX-512F.
+/// Whether the vectorised transpose can pack `block`: rows contiguous along `k`, at least 16
+/// steps long, on a CPU with AVX-512F (any panel width, full or partial).
 #[cfg(target_arch = "x86_64")]
-fn fast_transpose_applies<T, const W: usize>(block: &Raw<T>) -> bool {
-    block.rows == W
-        && W.is_multiple_of(16)
-        && block.ks == 1
-        && block.rs > 0
-        && block.kc >= 16
-        && pack_avx512::available()
+fn fast_transpose_applies<T>(block: &Raw<T>) -> bool {
+    block.ks == 1 && block.rs > 0 && block.kc >= 16 && pack_avx512::available()
 }
 
 /// The vectorised transpose for a full panel contiguous along `k`; returns how many leading
@@ -142,12 +137,14 @@ fn fast_transpose_applies<T, const W: usize>(block: &Raw<T>) -> bool {
 fn transpose_fast_f32<const W: usize>(block: &Raw<f32>, panel: &mut [f32]) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
-        if fast_transpose_applies::<_, W>(block) {
-            let Raw { ptr, rs, kc, .. } = *block;
-            // SAFETY: AVX-512F was detected; the block's W rows hold `kc` contiguous steps at
-            // offsets `r * rs`, of which the first `16 * (kc / 16)` are read; the panel holds
-            // `kc * W` values.
-            unsafe { pack_avx512::transpose_f32(ptr, rs as usize, W / 16, kc / 16, panel, W) };
+        if fast_transpose_applies(block) {
+            let Raw {
+                ptr, rs, rows, kc, ..
+            } = *block;
+            // SAFETY: AVX-512F was detected; the block's `rows <= W` rows hold `kc` contiguous
+            // steps at offsets `r * rs`, of which the first `16 * (kc / 16)` are read; the
+            // panel holds `kc * W` values.
+            unsafe { pack_avx512::transpose_f32(ptr, rs as usize, rows, kc / 16, panel, W) };
             return kc / 16 * 16;
         }
     }
@@ -159,12 +156,12 @@ fn transpose_fast_f32<const W: usize>(block: &Raw<f32>, panel: &mut [f32]) -> us
 fn transpose_fast_u8<const W: usize>(block: &Raw<u8>, scale: f32, panel: &mut [f32]) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
-        if fast_transpose_applies::<_, W>(block) {
-            let Raw { ptr, rs, kc, .. } = *block;
+        if fast_transpose_applies(block) {
+            let Raw {
+                ptr, rs, rows, kc, ..
+            } = *block;
             // SAFETY: as in `transpose_fast_f32`, with 16-byte reads inside each row's steps.
-            unsafe {
-                pack_avx512::transpose_u8(ptr, rs as usize, W / 16, kc / 16, scale, panel, W)
-            };
+            unsafe { pack_avx512::transpose_u8(ptr, rs as usize, rows, kc / 16, scale, panel, W) };
             return kc / 16 * 16;
         }
     }
@@ -190,7 +187,19 @@ fn pack_one<T: Copy, const W: usize>(block: Raw<T>, panel: &mut [f32], convert: 
             col[rows..].fill(0.0);
         }
     }
-    if rs == 1 || rows == 1 {
+    if rs == 1 && rows == W {
+        // The panel direction is contiguous and the panel full: each step converts a run of
+        // exactly `W` values, a fixed-length loop the compiler unrolls into a few vector moves
+        // (a run of variable length becomes a call to `memcpy` per step).
+        for (p, col) in panel.chunks_exact_mut(W).enumerate() {
+            // SAFETY: step p < kc of the block starts at `ptr + p * ks` and its W = rows values
+            // are contiguous (rs == 1), all inside the operand's view.
+            let src = unsafe { &*ptr.offset(p as isize * ks).cast::<[T; W]>() };
+            for (d, &x) in col.iter_mut().zip(src) {
+                *d = convert(x);
+            }
+        }
+    } else if rs == 1 || rows == 1 {
         // The panel direction is contiguous: each step copies one run of `rows` values.
         for (p, col) in panel.chunks_exact_mut(W).enumerate() {
             // SAFETY: step p < kc of the block starts at `ptr + p * ks` and its `rows` values

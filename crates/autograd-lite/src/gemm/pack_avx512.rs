@@ -8,10 +8,10 @@
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::{
-    __m512, _mm512_castpd_ps, _mm512_castps_pd, _mm512_cvtepi32_ps, _mm512_cvtepu8_epi32,
-    _mm512_loadu_ps, _mm512_mul_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_shuffle_f32x4,
-    _mm512_storeu_ps, _mm512_unpackhi_pd, _mm512_unpackhi_ps, _mm512_unpacklo_pd,
-    _mm512_unpacklo_ps, _mm_loadu_si128,
+    __m512, __mmask16, _mm512_castpd_ps, _mm512_castps_pd, _mm512_cvtepi32_ps,
+    _mm512_cvtepu8_epi32, _mm512_loadu_ps, _mm512_mask_storeu_ps, _mm512_mul_ps, _mm512_set1_ps,
+    _mm512_setzero_ps, _mm512_shuffle_f32x4, _mm512_unpackhi_pd, _mm512_unpackhi_ps,
+    _mm512_unpacklo_pd, _mm512_unpacklo_ps, _mm_loadu_si128,
 };
 
 /// Whether this CPU can run the packers in this file (detected once).
@@ -20,30 +20,42 @@ pub(crate) fn available() -> bool {
     *AVAILABLE.get_or_init(|| std::arch::is_x86_feature_detected!("avx512f"))
 }
 
-/// Packs `16 * groups` rows starting at `src` (row `r` at `src + r * rs`, contiguous along
-/// `k`) and the first `16 * blocks` steps into `panel` (step `p`, row `r` at `p * w + r`).
+/// Packs `rows` rows starting at `src` (row `r` at `src + r * rs`, contiguous along `k`) and
+/// the first `16 * blocks` steps into a panel of width `w >= rows` (step `p`, row `r` at
+/// `p * w + r`), writing zeros to the rows `rows..w` of the panel.
+///
+/// The panel is cut into groups of 16 rows; a group's missing rows are zero vectors and its
+/// steps are stored with a mask of the group's width, so narrow panels (`w = 10`) and the
+/// last, partial panel of an operand take this path too.
 ///
 /// # Safety
-/// AVX-512F must be available; rows `0..16 * groups` and steps `0..16 * blocks` of `src` must
-/// be readable; `panel` must hold `16 * blocks * w` values with `w >= 16 * groups`.
+/// AVX-512F must be available; rows `0..rows` and steps `0..16 * blocks` of `src` must be
+/// readable; `panel` must hold `16 * blocks * w` values.
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn transpose_f32(
     src: *const f32,
     rs: usize,
-    groups: usize,
+    rows: usize,
     blocks: usize,
     panel: &mut [f32],
     w: usize,
 ) {
-    assert!(panel.len() >= 16 * blocks * w && w >= 16 * groups);
-    for g in 0..groups {
+    assert!(panel.len() >= 16 * blocks * w && w >= rows);
+    for g in 0..w.div_ceil(16) {
+        let live = rows.saturating_sub(16 * g).min(16);
         for blk in 0..blocks {
-            // SAFETY: rows 16g..16g+16 and steps 16blk..16blk+16 are readable (contract).
-            let rows: [__m512; 16] = std::array::from_fn(|r| unsafe {
-                _mm512_loadu_ps(src.add((16 * g + r) * rs + 16 * blk))
+            let rows: [__m512; 16] = std::array::from_fn(|r| {
+                if r < live {
+                    // SAFETY: row 16g + r < rows and steps 16blk..16blk+16 are readable
+                    // (contract).
+                    unsafe { _mm512_loadu_ps(src.add((16 * g + r) * rs + 16 * blk)) }
+                } else {
+                    _mm512_setzero_ps()
+                }
             });
-            // SAFETY: AVX-512F is available (contract); the panel bounds were asserted.
-            unsafe { store_transposed(rows, panel, 16 * blk * w + 16 * g, w) };
+            let steps = &mut panel[16 * blk * w..16 * (blk + 1) * w];
+            // SAFETY: AVX-512F is available (contract); `16 * g < w`.
+            unsafe { store_transposed(rows, steps, 16 * g, w) };
         }
     }
 }
@@ -56,37 +68,48 @@ pub(crate) unsafe fn transpose_f32(
 pub(crate) unsafe fn transpose_u8(
     src: *const u8,
     rs: usize,
-    groups: usize,
+    rows: usize,
     blocks: usize,
     scale: f32,
     panel: &mut [f32],
     w: usize,
 ) {
-    assert!(panel.len() >= 16 * blocks * w && w >= 16 * groups);
+    assert!(panel.len() >= 16 * blocks * w && w >= rows);
     let s = _mm512_set1_ps(scale);
-    for g in 0..groups {
+    for g in 0..w.div_ceil(16) {
+        let live = rows.saturating_sub(16 * g).min(16);
         for blk in 0..blocks {
-            // SAFETY: 16 bytes of each of the 16 rows are readable (contract).
-            let rows: [__m512; 16] = std::array::from_fn(|r| unsafe {
-                let bytes = _mm_loadu_si128(src.add((16 * g + r) * rs + 16 * blk).cast());
-                _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes)), s)
+            let rows: [__m512; 16] = std::array::from_fn(|r| {
+                if r < live {
+                    // SAFETY: 16 bytes of row 16g + r < rows are readable (contract).
+                    let bytes =
+                        unsafe { _mm_loadu_si128(src.add((16 * g + r) * rs + 16 * blk).cast()) };
+                    _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes)), s)
+                } else {
+                    _mm512_setzero_ps()
+                }
             });
-            // SAFETY: AVX-512F is available (contract); the panel bounds were asserted.
-            unsafe { store_transposed(rows, panel, 16 * blk * w + 16 * g, w) };
+            let steps = &mut panel[16 * blk * w..16 * (blk + 1) * w];
+            // SAFETY: AVX-512F is available (contract); `16 * g < w`.
+            unsafe { store_transposed(rows, steps, 16 * g, w) };
         }
     }
 }
 
-/// Transposes 16 x 16 (`r[row]` holds 16 steps) and stores step `p` at `panel[at + p * w..]`.
+/// Transposes 16 x 16 (`r[row]` holds 16 steps) and stores step `p`'s lanes at
+/// `steps[p * w + col..]`, as many as fit in the panel's width: `min(16, w - col)`.
 ///
 /// # Safety
-/// AVX-512F must be available and `panel[at + 15 * w + 16]` in bounds.
+/// AVX-512F must be available and `col < w`.
 #[target_feature(enable = "avx512f")]
-unsafe fn store_transposed(r: [__m512; 16], panel: &mut [f32], at: usize, w: usize) {
-    assert!(at + 15 * w + 16 <= panel.len());
+unsafe fn store_transposed(r: [__m512; 16], steps: &mut [f32], col: usize, w: usize) {
+    assert!(col < w && steps.len() >= 16 * w);
+    let lanes = (w - col).min(16);
+    let mask: __mmask16 = if lanes == 16 { !0 } else { (1 << lanes) - 1 };
     for (p, v) in transpose16(r).into_iter().enumerate() {
-        // SAFETY: `at + p * w + 16 <= panel.len()` by the assertion above (p <= 15).
-        unsafe { _mm512_storeu_ps(panel.as_mut_ptr().add(at + p * w), v) };
+        // SAFETY: lanes `p * w + col .. + lanes` end at most at `(p + 1) * w <= 16 * w`,
+        // inside `steps` by the assertion above (p <= 15).
+        unsafe { _mm512_mask_storeu_ps(steps.as_mut_ptr().add(p * w + col), mask, v) };
     }
 }
 

@@ -1,0 +1,131 @@
+//! Every packing route writes the same panels: the product is the same to the bit whether an
+//! operand is row-major (packed by the vectorised transpose), column-major (packed by
+//! contiguous runs) or strided both ways (packed element by element), for full and partial
+//! panels (`rows < MR` or `< NR`) and reduction lengths with and without a tail of fewer than
+//! 16 steps. The first layout is also checked against the oracle.
+
+mod gemm_common;
+
+use autograd_lite::gemm::{gemm_u8_with_kernel, gemm_with_kernel, naive_gemm, Epilogue, Kernel};
+use gemm_common::{assert_close, bound, Rng};
+use ndarray::{s, Array2, ArrayView2};
+
+fn kernels() -> Vec<Kernel> {
+    [Kernel::Avx512, Kernel::Avx2, Kernel::Portable]
+        .into_iter()
+        .filter(|k| k.is_supported())
+        .collect()
+}
+
+/// `x` (`rows x cols`) stored three ways; `views` gives the same logical matrix from each.
+struct Layouts<T> {
+    row_major: Array2<T>,
+    column_major: Array2<T>,
+    /// Every other row and column of a larger array: no unit stride either way.
+    spread: Array2<T>,
+}
+
+impl<T: Copy + Default> Layouts<T> {
+    fn of(x: &Array2<T>) -> Layouts<T> {
+        let (rows, cols) = x.dim();
+        let mut spread = Array2::from_elem((2 * rows, 2 * cols), T::default());
+        spread.slice_mut(s![..;2, ..;2]).assign(x);
+        Layouts {
+            row_major: x.clone(),
+            column_major: x.t().to_owned(),
+            spread,
+        }
+    }
+
+    fn views(&self) -> [ArrayView2<'_, T>; 3] {
+        [
+            self.row_major.view(),
+            self.column_major.t(),
+            self.spread.slice(s![..;2, ..;2]),
+        ]
+    }
+}
+
+/// Shapes around the tile edges of every kernel (10, 16, 32) and reduction tails (`k % 16`).
+const SHAPES: [(usize, usize, usize); 9] = [
+    (100, 40, 784),
+    (784, 47, 100),
+    (33, 17, 11),
+    (9, 31, 47),
+    (17, 16, 10),
+    (47, 15, 33),
+    (1, 50, 1),
+    (70, 1, 5),
+    (256, 100, 10),
+];
+
+#[test]
+fn f32_layouts_give_the_same_bits() {
+    let mut rng = Rng::new(11);
+    for kernel in kernels() {
+        for (m, k, n) in SHAPES {
+            let (a, b) = (rng.matrix(m, k), rng.matrix(k, n));
+            let (a_all, b_all) = (Layouts::of(&a), Layouts::of(&b));
+            let mut first: Option<Array2<f32>> = None;
+            for (ai, a_view) in a_all.views().into_iter().enumerate() {
+                for (bi, b_view) in b_all.views().into_iter().enumerate() {
+                    let mut got = Array2::from_elem((m, n), f32::NAN);
+                    gemm_with_kernel(
+                        kernel,
+                        1.0,
+                        a_view,
+                        b_view,
+                        0.0,
+                        got.view_mut(),
+                        Epilogue::None,
+                    );
+                    match &first {
+                        None => {
+                            let mut want = Array2::zeros((m, n));
+                            naive_gemm(1.0, a.view(), b.view(), 0.0, want.view_mut());
+                            let tol = bound(1.0, a.view(), b.view(), 0.0, want.view());
+                            assert_close(got.view(), want.view(), &tol, "row-major vs oracle");
+                            first = Some(got);
+                        }
+                        Some(first) => assert_eq!(
+                            &got, first,
+                            "{kernel:?} {m}x{k}x{n}: layout A#{ai} B#{bi} differs from row-major"
+                        ),
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn u8_layouts_give_the_same_bits() {
+    let mut rng = Rng::new(12);
+    let scale = 1.0 / 255.0;
+    for kernel in kernels() {
+        for (m, k, n) in SHAPES {
+            let (x, w) = (rng.pixels(m, k), rng.matrix(k, n));
+            let x_all = Layouts::of(&x);
+            let mut first: Option<Array2<f32>> = None;
+            for (xi, x_view) in x_all.views().into_iter().enumerate() {
+                let mut got = Array2::from_elem((m, n), f32::NAN);
+                gemm_u8_with_kernel(
+                    kernel,
+                    scale,
+                    x_view,
+                    w.view(),
+                    0.0,
+                    got.view_mut(),
+                    Epilogue::None,
+                );
+                match &first {
+                    None => first = Some(got),
+                    Some(first) => assert_eq!(
+                        &got, first,
+                        "{kernel:?} {m}x{k}x{n}: pixel layout #{xi} differs from row-major"
+                    ),
+                }
+            }
+        }
+    }
+}
