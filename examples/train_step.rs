@@ -6,7 +6,8 @@
 //! ```
 //!
 //! It does by hand, op by op on the tape, what `TrainStep::forward_backward` does in one call
-//! (which also fuses the hidden layer's bias and ReLU into its GEMM). The data is looked for as
+//! (which also fuses the hidden layer's bias and ReLU into its GEMM, and runs the two halves of
+//! the batch as two parallel tasks whose gradients it adds). The data is looked for as
 //! `trainer` looks for it (`data/fashion-mnist/` of this folder or any folder above it, ...).
 
 use std::error::Error;

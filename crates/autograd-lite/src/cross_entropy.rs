@@ -46,26 +46,9 @@ fn row_loss(m: f32, s: f32, z_y: f32) -> f64 {
 pub fn cross_entropy_forward(
     logits: ArrayView2<'_, f32>,
     labels: &[u8],
-    mut probs: ArrayViewMut2<'_, f32>,
+    probs: ArrayViewMut2<'_, f32>,
 ) -> f32 {
-    check_labels(logits, labels);
-    assert_eq!(
-        probs.dim(),
-        logits.dim(),
-        "cross-entropy: probabilities must be shaped like the logits"
-    );
-    let n = labels.len();
-    let mut total = 0.0f64;
-    for ((z, mut p), &y) in logits.rows().into_iter().zip(probs.rows_mut()).zip(labels) {
-        let p = p.as_slice_mut().expect("probability rows are contiguous");
-        let (m, s) = shifted_exp(z, p);
-        p.iter_mut().for_each(|p| *p /= s);
-        total += row_loss(m, s, z[usize::from(y)]);
-    }
-    if n == 0 {
-        return f32::NAN; // PyTorch's mean over an empty batch is NaN too.
-    }
-    (total / n as f64) as f32
+    cross_entropy_share_forward(logits, labels, labels.len(), probs)
 }
 
 /// Backward (fused with the softmax): `dz[N, C] = beta dz + dloss * (p - onehot(y)) / N`, where
@@ -76,10 +59,54 @@ pub fn cross_entropy_backward(
     labels: &[u8],
     dloss: f32,
     beta: f32,
+    dlogits: ArrayViewMut2<'_, f32>,
+) {
+    cross_entropy_share_backward(probs, labels, labels.len(), dloss, beta, dlogits);
+}
+
+/// Forward of one shard's share of a batch mean: `loss = (1/B) sum_i (logsumexp(z_i) -
+/// z[i, y_i])` over the shard's rows `z[n, C]`, where `B = batch` is the size of the whole
+/// batch, so the shares of a batch cut into shards add up to its mean. Stores the softmax like
+/// [`cross_entropy_forward`] (which is the share of a batch of one shard). NaN for `batch = 0`,
+/// like PyTorch's mean over an empty batch.
+pub fn cross_entropy_share_forward(
+    logits: ArrayView2<'_, f32>,
+    labels: &[u8],
+    batch: usize,
+    mut probs: ArrayViewMut2<'_, f32>,
+) -> f32 {
+    check_labels(logits, labels);
+    assert_eq!(
+        probs.dim(),
+        logits.dim(),
+        "cross-entropy: probabilities must be shaped like the logits"
+    );
+    let mut total = 0.0f64;
+    for ((z, mut p), &y) in logits.rows().into_iter().zip(probs.rows_mut()).zip(labels) {
+        let p = p.as_slice_mut().expect("probability rows are contiguous");
+        let (m, s) = shifted_exp(z, p);
+        p.iter_mut().for_each(|p| *p /= s);
+        total += row_loss(m, s, z[usize::from(y)]);
+    }
+    if batch == 0 {
+        return f32::NAN;
+    }
+    (total / batch as f64) as f32
+}
+
+/// Backward of [`cross_entropy_share_forward`]: `dz[n, C] = beta dz + dloss * (p - onehot(y)) /
+/// B` with `B = batch`, the same scale `dloss / B` for every shard of the batch, so each row's
+/// gradient is the one the whole batch would give it.
+pub fn cross_entropy_share_backward(
+    probs: ArrayView2<'_, f32>,
+    labels: &[u8],
+    batch: usize,
+    dloss: f32,
+    beta: f32,
     mut dlogits: ArrayViewMut2<'_, f32>,
 ) {
     check_labels(probs, labels);
-    let scale = dloss / labels.len() as f32;
+    let scale = dloss / batch as f32;
     for ((p, mut d), &y) in probs.rows().into_iter().zip(dlogits.rows_mut()).zip(labels) {
         for (j, (d, &p)) in d.iter_mut().zip(p.iter()).enumerate() {
             let onehot = if j == usize::from(y) { 1.0 } else { 0.0 };

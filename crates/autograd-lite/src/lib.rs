@@ -20,6 +20,10 @@
 //! beta C`): `x W1^T` reads the u8 pixels with `alpha = 1/255`, the bias and ReLU are fused into
 //! the epilogue, and backward products accumulate with `beta = 1` when a value is used twice.
 //!
+//! [`TrainStep`] runs these lines for each half of the batch at once (two rayon tasks), with the
+//! `1/N` of the whole batch, and adds the two halves' gradients: the sums over `i` above are
+//! taken half by half.
+//!
 //! # Module map
 //!
 //! - [`gemm`]: the matrix multiply (BLIS-style blocking, runtime-dispatched microkernels, rayon
@@ -34,7 +38,8 @@
 //! - [`init`]: the seeded [`SplitMix64`] generator and the `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`
 //!   initialisation.
 //! - [`weights`]: safetensors load/save with PyTorch's names; [`WeightsError`].
-//! - [`step`]: [`TrainStep`] (the allocation-free forward/backward workspace) and [`evaluate`].
+//! - [`step`]: [`TrainStep`] (the allocation-free forward/backward workspace, two halves of the
+//!   batch in parallel) and [`evaluate`].
 //! - [`reference`](mod@reference): the MLP's backward derived by hand, the tape's second reference in tests.
 //!
 //! Runnable examples: [`gemm::gemm`] on small matrices (checked against the oracle), and the

@@ -1,35 +1,67 @@
 //! The MLP's backward derived by hand, step by step, without the tape: the second reference the
-//! tape is tested against (it calls the same layer functions, so the two agree bit for bit).
+//! tape is tested against (it calls the same layer functions, and cuts the batch into the same
+//! two halves as [`TrainStep`](crate::TrainStep), so the two agree bit for bit).
 //!
-//! With `x [N, I]` the pixels / 255, `y` the labels:
+//! With `x [n, I]` the pixels / 255 of one half of a batch of `N`, `y` its labels:
 //! ```text
-//! h  = max(x W1^T + b1, 0)         [N, H]
-//! z  = h W2^T + b2                 [N, C]
-//! L  = mean_i CE(z_i, y_i)
+//! h  = max(x W1^T + b1, 0)         [n, H]
+//! z  = h W2^T + b2                 [n, C]
+//! L  = (1/N) sum_i CE(z_i, y_i)    (this half's share of the batch mean)
 //! dz = (softmax(z) - onehot(y)) / N
 //! dW2 = dz^T h,  db2 = colsum(dz),  dh = dz W2
 //! da = dh ⊙ [h > 0]
 //! dW1 = da^T x,  db1 = colsum(da)  (dx is not needed)
 //! ```
+//! The batch's loss and gradients are the first half's plus the second half's.
 //! It allocates every buffer on each call: it is for tests, not for training.
 
 use ndarray::{Array2, ArrayView2};
 
-use crate::cross_entropy::{count_correct, cross_entropy_backward, cross_entropy_forward};
+use crate::cross_entropy::{
+    count_correct, cross_entropy_share_backward, cross_entropy_share_forward,
+};
 use crate::linear::{
     linear_backward_bias, linear_backward_input, linear_backward_weight, linear_forward,
     linear_relu_forward, Operand, PIXEL_SCALE,
 };
 use crate::mlp::Mlp;
 use crate::relu::relu_backward;
-use crate::step::StepOutput;
+use crate::step::{halves, StepOutput};
 
 /// Loss, accuracy and the four gradients (in [`Mlp::PARAM_NAMES`] order) of one batch, by the
-/// hand-derived chain rule above. Panics if the sizes disagree or a label is `>= classes`.
+/// hand-derived chain rule above, half by half. Panics if the sizes disagree or a label is
+/// `>= classes`.
 pub fn reference_forward_backward(
     mlp: &Mlp,
     images: &[u8],
     labels: &[u8],
+) -> (StepOutput, [Vec<f32>; 4]) {
+    let batch = labels.len();
+    let [first, second] = halves(batch);
+    let pixels =
+        |rows: &std::ops::Range<usize>| &images[rows.start * mlp.inputs()..rows.end * mlp.inputs()];
+    let (a, mut grads) = reference_half(mlp, pixels(&first), &labels[first.clone()], batch);
+    if second.is_empty() {
+        return (a, grads);
+    }
+    let (b, grads_b) = reference_half(mlp, pixels(&second), &labels[second], batch);
+    for (sum, g) in grads.iter_mut().zip(&grads_b) {
+        sum.iter_mut().zip(g).for_each(|(s, &g)| *s += g);
+    }
+    let out = StepOutput {
+        loss: a.loss + b.loss,
+        correct: a.correct + b.correct,
+    };
+    (out, grads)
+}
+
+/// One half of a batch of `batch` samples: its share of the loss, its correct count and its
+/// gradients.
+fn reference_half(
+    mlp: &Mlp,
+    images: &[u8],
+    labels: &[u8],
+    batch: usize,
 ) -> (StepOutput, [Vec<f32>; 4]) {
     let (n, hidden, classes) = (labels.len(), mlp.hidden(), mlp.classes());
     let pixels =
@@ -48,12 +80,12 @@ pub fn reference_forward_backward(
     let mut z = Array2::<f32>::zeros((n, classes));
     linear_forward(Operand::F32(h.view()), w2, b2, z.view_mut());
     let mut p = Array2::<f32>::zeros((n, classes));
-    let loss = cross_entropy_forward(z.view(), labels, p.view_mut());
+    let loss = cross_entropy_share_forward(z.view(), labels, batch, p.view_mut());
     let correct = count_correct(z.view(), labels);
 
     // Backward.
     let mut dz = Array2::<f32>::zeros((n, classes));
-    cross_entropy_backward(p.view(), labels, 1.0, 0.0, dz.view_mut());
+    cross_entropy_share_backward(p.view(), labels, batch, 1.0, 0.0, dz.view_mut());
     let mut dw2 = Array2::<f32>::zeros((classes, hidden));
     linear_backward_weight(Operand::F32(h.view()), dz.view(), 0.0, dw2.view_mut());
     let mut db2 = vec![0.0f32; classes];

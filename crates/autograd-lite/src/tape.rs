@@ -44,7 +44,7 @@ use std::mem;
 
 use ndarray::{ArrayView2, ArrayViewMut2, Zip};
 
-use crate::cross_entropy::{cross_entropy_backward, cross_entropy_forward};
+use crate::cross_entropy::{cross_entropy_share_backward, cross_entropy_share_forward};
 use crate::linear::{
     linear_backward_bias, linear_backward_input, linear_backward_weight, linear_forward,
     linear_relu_forward, matmul_t_forward, Operand,
@@ -99,13 +99,15 @@ enum Node {
     Relu { x: Var, out: Var },
     /// `out = a + b` (same shapes).
     Add { a: Var, b: Var, out: Var },
-    /// `out [1, 1] = mean_i CE(logits_i, label_i)`; `probs` holds the softmax, the labels are
-    /// `labels[label_start..label_start + N]` of the tape.
+    /// `out [1, 1] = (1 / batch) sum_i CE(logits_i, label_i)` (the mean when `batch = N`);
+    /// `probs` holds the softmax, the labels are `labels[label_start..label_start + N]` of the
+    /// tape.
     CrossEntropy {
         logits: Var,
         out: Var,
         probs: usize,
         label_start: usize,
+        batch: usize,
     },
 }
 
@@ -306,13 +308,27 @@ impl<'a> Session<'_, 'a> {
     /// The mean softmax cross-entropy of `logits [N, C]` against `labels` (N values `< C`), a
     /// `[1, 1]` value. Panics if a label is out of range.
     pub fn cross_entropy(&mut self, logits: Var, labels: &[u8]) -> Var {
+        let rows = self.rows(logits);
+        self.cross_entropy_share(logits, labels, rows)
+    }
+
+    /// This shard's share of the mean cross-entropy of a batch of `batch` rows: the sum over the
+    /// shard's rows `logits [N, C]` divided by `batch`, a `[1, 1]` value. The shares of the
+    /// shards of a batch add up to its mean, and each row gets the gradient the whole batch
+    /// would give it. Panics if a label is out of range.
+    pub fn cross_entropy_share(&mut self, logits: Var, labels: &[u8], batch: usize) -> Var {
         let (rows, cols) = self.shape(logits);
         let out = self.result_of(&[logits], 1, 1);
         let probs = self.tape.take_slot(rows * cols);
         let label_start = self.tape.labels.len();
         self.tape.labels.extend_from_slice(labels);
         let mut p = mem::take(&mut self.tape.slots[probs]);
-        let loss = cross_entropy_forward(self.value(logits), labels, view_mut(&mut p, rows, cols));
+        let loss = cross_entropy_share_forward(
+            self.value(logits),
+            labels,
+            batch,
+            view_mut(&mut p, rows, cols),
+        );
         self.tape.slots[probs] = p;
         self.write(out, |_, mut y| y[[0, 0]] = loss);
         self.tape.nodes.push(Node::CrossEntropy {
@@ -320,6 +336,7 @@ impl<'a> Session<'_, 'a> {
             out,
             probs,
             label_start,
+            batch,
         });
         out
     }
@@ -439,13 +456,14 @@ impl<'a> Session<'_, 'a> {
                 out,
                 probs,
                 label_start,
+                batch,
             } => {
                 let (rows, cols) = self.shape(logits);
                 let dloss = self.tape.slots[self.grad_slot(out)][0];
                 self.accumulate(logits, |s, beta, dz| {
                     let labels = &s.tape.labels[label_start..label_start + rows];
                     let p = view(&s.tape.slots[probs], rows, cols);
-                    cross_entropy_backward(p, labels, dloss, beta, dz);
+                    cross_entropy_share_backward(p, labels, batch, dloss, beta, dz);
                 });
             }
         }

@@ -185,6 +185,28 @@ fn train_step_through_the_tape_equals_the_hand_derived_backward_bit_for_bit() {
 }
 
 #[test]
+fn train_step_gives_the_same_bits_on_one_two_and_three_threads() {
+    let mlp = Mlp::new(784, 100, 10, 8);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut step = TrainStep::new(&mlp, 256);
+            [(11, 256), (12, 255), (13, 3), (14, 1)].map(|(seed, n)| {
+                let (images, labels) = random_mlp_batch(seed, &mlp, n);
+                let out = step.forward_backward(&mlp, &images, &labels);
+                (out, step.grads().map(|g| g.to_vec()))
+            })
+        })
+    };
+    let one = run(1);
+    assert_eq!(one, run(2), "1 vs 2 threads");
+    assert_eq!(one, run(3), "1 vs 3 threads");
+}
+
+#[test]
 fn whole_mlp_gradients_match_f64_finite_differences() {
     let mut mlp = Mlp::new(20, 7, 4, 3);
     let n = 6;
