@@ -84,7 +84,16 @@ fn the_last_sixty_steps_of_an_epoch_allocate_nothing() {
             // StepLR(step_size = 20, gamma = 0.5), written into the group as a scheduler would.
             sgd.set_lr(0, 0.1 * 0.5f64.powi(steps / 20)).unwrap();
             steps += 1;
-            train.gather(indices, &mut images, &mut labels);
+            // The batch gathered in two halves at once, as `trainer`'s `gather_halves` does.
+            images.resize(indices.len() * 784, 0);
+            labels.resize(indices.len(), 0);
+            let [half, _] = autograd_lite::step::halves(indices.len());
+            let (images_a, images_b) = images.split_at_mut(half.end * 784);
+            let (labels_a, labels_b) = labels.split_at_mut(half.end);
+            rayon::join(
+                || train.gather_into(&indices[..half.end], images_a, labels_a),
+                || train.gather_into(&indices[half.end..], images_b, labels_b),
+            );
             let out = step.forward_backward(&mlp, &images, &labels);
             let grads = step.grads();
             let mut params = mlp.params_mut();
