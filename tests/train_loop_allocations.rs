@@ -1,6 +1,7 @@
 //! The training step allocates nothing after the first batch: the batch gather from the real
-//! data, the forward/backward (`TrainStep`), and the Nesterov SGD update with its norms and a
-//! changing lr, over the last 60 batches of an epoch (the short last one included). A counting
+//! data (of the next batch, during the update, as `trainer` does it), the forward/backward
+//! (`TrainStep`), and the Nesterov SGD update with its norms and a changing lr, over the last
+//! 60 batches of an epoch (the short last one included). A counting
 //! global allocator sees every allocation of every thread, rayon's included.
 //!
 //! Not counted: stepping a scheduler. Its formulas return one lr per parameter group in a small
@@ -79,35 +80,40 @@ fn the_last_sixty_steps_of_an_epoch_allocate_nothing() {
         let all: Vec<&[usize]> = batches(&order, BATCH, DropLast::Keep).collect();
         let first = all.len() - COUNTED - 2;
 
+        let (mut next_images, mut next_labels) = (Vec::new(), Vec::new());
+        train.gather(all[first], &mut images, &mut labels);
         let mut steps = 0;
-        let mut run_step = |indices: &[usize]| {
+        // One step as `trainer`'s loop runs it: `images` holds batch `i`, then the SGD update
+        // and the gather of batch `i + 1` run as two rayon tasks.
+        let mut run_step = |i: usize| {
             // StepLR(step_size = 20, gamma = 0.5), written into the group as a scheduler would.
             sgd.set_lr(0, 0.1 * 0.5f64.powi(steps / 20)).unwrap();
             steps += 1;
-            // The batch gathered in two halves at once, as `trainer`'s `gather_halves` does.
-            images.resize(indices.len() * 784, 0);
-            labels.resize(indices.len(), 0);
-            let [half, _] = autograd_lite::step::halves(indices.len());
-            let (images_a, images_b) = images.split_at_mut(half.end * 784);
-            let (labels_a, labels_b) = labels.split_at_mut(half.end);
-            rayon::join(
-                || train.gather_into(&indices[..half.end], images_a, labels_a),
-                || train.gather_into(&indices[half.end..], images_b, labels_b),
-            );
             let out = step.forward_backward(&mlp, &images, &labels);
             let grads = step.grads();
             let mut params = mlp.params_mut();
-            let report = sgd.step(&mut params, &grads).unwrap();
-            (out.loss, report.tensors[0].param_norm, report.tensors[0].lr)
+            let (report, ()) = rayon::join(
+                || sgd.step(&mut params, &grads),
+                || {
+                    if let Some(next) = all.get(i + 1) {
+                        train.gather(next, &mut next_images, &mut next_labels);
+                    }
+                },
+            );
+            let report = report.unwrap();
+            let seen = (out.loss, report.tensors[0].param_norm, report.tensors[0].lr);
+            std::mem::swap(&mut images, &mut next_images);
+            std::mem::swap(&mut labels, &mut next_labels);
+            seen
         };
         // Two steps to create what is created once: the momentum buffers, gather's buffers.
-        let (loss_before, _, _) = run_step(all[first]);
-        run_step(all[first + 1]);
+        let (loss_before, _, _) = run_step(first);
+        run_step(first + 1);
 
         let before = ALLOCATIONS.load(Ordering::SeqCst);
         let mut seen = [(0.0f32, 0.0f64, 0.0f64); COUNTED];
-        for (slot, indices) in seen.iter_mut().zip(&all[first + 2..]) {
-            *slot = run_step(indices);
+        for (slot, i) in seen.iter_mut().zip(first + 2..) {
+            *slot = run_step(i);
         }
         let allocations = ALLOCATIONS.load(Ordering::SeqCst) - before;
 

@@ -4,6 +4,10 @@
 //! Order of calls, as PyTorch expects since 1.1: within a step `optimizer.step()` and then (with
 //! `interval = "step"`) `scheduler.step()`; after an epoch the fresh test pass, then (with
 //! `interval = "epoch"`) `scheduler.step()` or, for ReduceLROnPlateau, `scheduler.step(metric)`.
+//!
+//! On two cores a step keeps both busy: `TrainStep` runs the two halves of the batch as two
+//! rayon tasks, and while one core runs the SGD update the other gathers the next batch (its
+//! 256 scattered image reads do not depend on the weights).
 
 use std::fmt;
 use std::io::IsTerminal;
@@ -243,6 +247,7 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
     let mut step_ws = TrainStep::new(&mlp, batch_size);
     let (mut order, mut images, mut labels, mut predictions) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut next_images, mut next_labels) = (Vec::new(), Vec::new());
     let lines = opts.console == Console::Lines;
     let show_bar = lines && !opts.quiet && std::io::stderr().is_terminal();
     let max_steps = config.max_steps.unwrap_or(u64::MAX);
@@ -262,11 +267,17 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
         bar.set_position(state.progress.batches_done);
         let train_start = Instant::now();
         let skip = state.progress.batches_done as usize;
-        for batch in fashion::batches(&order, batch_size, DropLast::Keep).skip(skip) {
+        let mut batches = fashion::batches(&order, batch_size, DropLast::Keep)
+            .skip(skip)
+            .peekable();
+        if let Some(first) = batches.peek() {
+            data.train.gather(first, &mut images, &mut labels);
+        }
+        while let Some(batch) = batches.next() {
             if state.step >= max_steps {
                 break;
             }
-            gather_halves(&data.train, batch, &mut images, &mut labels);
+            // `images` and `labels` hold `batch` (gathered during the previous update).
             let lr = sgd.lr(0);
             let out = step_ws.forward_backward(&mlp, &images, &labels);
             let step_number = state.step + 1;
@@ -281,12 +292,24 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
                     out.loss
                 ));
             }
-            let report = {
+            let next = batches.peek().copied();
+            let (report, ()) = {
                 let grads = step_ws.grads();
                 let mut params = mlp.params_mut();
-                sgd.step(&mut params, &grads)
-                    .context("the optimizer step failed")?
+                // The next batch does not depend on the weights: the other core gathers it while
+                // this one updates them.
+                rayon::join(
+                    || sgd.step(&mut params, &grads),
+                    || {
+                        if let Some(next) = next {
+                            data.train.gather(next, &mut next_images, &mut next_labels);
+                        }
+                    },
+                )
             };
+            let report = report.context("the optimizer step failed")?;
+            std::mem::swap(&mut images, &mut next_images);
+            std::mem::swap(&mut labels, &mut next_labels);
             if let Some(bad) = report
                 .tensors
                 .iter()
@@ -381,24 +404,6 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
 
 /// Steps the scheduler after an epoch; for ReduceLROnPlateau, with the monitored metric. Returns
 /// the line to print when the lr was lowered.
-/// Copies a batch into `images` and `labels` (resized, reused) as two rayon tasks, one per half
-/// of the batch as [`TrainStep`] cuts it. The copies are reads scattered over the 47 MB of
-/// training images, bound by memory latency, so two cores finish them in about half the time;
-/// and the second core, woken here, is already up when the step hands it its half.
-fn gather_halves(data: &Dataset, batch: &[usize], images: &mut Vec<u8>, labels: &mut Vec<u8>) {
-    let p = data.pixels_per_image();
-    images.resize(batch.len() * p, 0);
-    labels.resize(batch.len(), 0);
-    let [first, _] = autograd_lite::step::halves(batch.len());
-    let (images_a, images_b) = images.split_at_mut(first.end * p);
-    let (labels_a, labels_b) = labels.split_at_mut(first.end);
-    let (batch_a, batch_b) = batch.split_at(first.end);
-    rayon::join(
-        || data.gather_into(batch_a, images_a, labels_a),
-        || data.gather_into(batch_b, images_b, labels_b),
-    );
-}
-
 fn step_scheduler_after_epoch(
     scheduler: &mut Scheduler,
     sgd: &mut Sgd,

@@ -183,23 +183,9 @@ impl Dataset {
     /// `indices.len() * pixels_per_image()` bytes and `labels` `indices.len()` labels, in the
     /// order of `indices`. Panics if an index is `>= len()`.
     pub fn gather(&self, indices: &[usize], images: &mut Vec<u8>, labels: &mut Vec<u8>) {
-        images.resize(indices.len() * self.pixels_per_image(), 0);
-        labels.resize(indices.len(), 0);
-        self.gather_into(indices, images, labels);
-    }
-
-    /// [`Dataset::gather`] into buffers of exactly the right size, so that parts of one batch
-    /// can be gathered at once into disjoint parts of its buffers (`split_at_mut`). Panics if
-    /// `images` is not `indices.len() * pixels_per_image()` bytes, `labels` not
-    /// `indices.len()` long, or an index is `>= len()`.
-    pub fn gather_into(&self, indices: &[usize], images: &mut [u8], labels: &mut [u8]) {
         let p = self.pixels_per_image();
-        assert_eq!(
-            (images.len(), labels.len()),
-            (indices.len() * p, indices.len()),
-            "gather_into: buffers for {} images of {p} pixels",
-            indices.len()
-        );
+        images.resize(indices.len() * p, 0);
+        labels.resize(indices.len(), 0);
         for ((&i, dst), label) in indices
             .iter()
             .zip(images.chunks_exact_mut(p))

@@ -91,40 +91,6 @@ fn gather_copies_in_index_order_and_reuses_buffers() {
 }
 
 #[test]
-fn gather_into_parts_equals_one_gather() {
-    let ds = Dataset::from_arrays(
-        images(5, 2, 3),
-        Path::new("i"),
-        labels(&[0, 9, 3, 3, 1]),
-        Path::new("l"),
-    )
-    .unwrap();
-    let indices = [3, 1, 4, 1, 0];
-    let (mut whole_i, mut whole_l) = (Vec::new(), Vec::new());
-    ds.gather(&indices, &mut whole_i, &mut whole_l);
-    // Two parts into disjoint halves of one pair of buffers, as the trainer does in parallel.
-    let (mut imgs, mut labs) = (vec![0u8; 5 * 6], vec![0u8; 5]);
-    let (ia, ib) = imgs.split_at_mut(3 * 6);
-    let (la, lb) = labs.split_at_mut(3);
-    ds.gather_into(&indices[..3], ia, la);
-    ds.gather_into(&indices[3..], ib, lb);
-    assert_eq!((imgs, labs), (whole_i, whole_l));
-}
-
-#[test]
-#[should_panic(expected = "gather_into: buffers for 2 images of 6 pixels")]
-fn gather_into_checks_the_buffer_sizes() {
-    let ds = Dataset::from_arrays(
-        images(3, 2, 3),
-        Path::new("i"),
-        labels(&[0, 1, 2]),
-        Path::new("l"),
-    )
-    .unwrap();
-    ds.gather_into(&[0, 1], &mut [0u8; 6], &mut [0u8; 2]);
-}
-
-#[test]
 fn image_and_label_counts_must_agree() {
     let e = Dataset::from_arrays(
         images(4, 2, 2),
