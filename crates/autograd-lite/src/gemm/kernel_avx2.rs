@@ -22,22 +22,15 @@ pub(crate) const NR: usize = 6;
 /// # Safety
 /// The CPU must support AVX2 and FMA (the dispatcher checks with `is_x86_feature_detected!`).
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn kernel(a: &[f32], b: &[f32], tile: &mut [[f32; MR]; NR]) {
-    let kc = a.len() / MR;
-    assert!(
-        b.len() >= kc * NR,
-        "microkernel: B panel shorter than A panel"
-    );
+pub(crate) unsafe fn kernel(a: *const f32, a_step: usize, b: &[f32], tile: &mut [[f32; MR]; NR]) {
     let mut lo: [__m256; NR] = [_mm256_setzero_ps(); NR];
     let mut hi: [__m256; NR] = [_mm256_setzero_ps(); NR];
-    for (av, bv) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
-        // SAFETY: `av` holds MR = 16 floats, so both 8-float loads are in bounds.
-        let (a_lo, a_hi) = unsafe {
-            (
-                _mm256_loadu_ps(av.as_ptr()),
-                _mm256_loadu_ps(av.as_ptr().add(8)),
-            )
-        };
+    let mut at = a;
+    for bv in b.chunks_exact(NR) {
+        // SAFETY: the MR = 16 floats of this step at `at = a + p * a_step` are readable
+        // (contract), so both 8-float loads are in bounds.
+        let (a_lo, a_hi) = unsafe { (_mm256_loadu_ps(at), _mm256_loadu_ps(at.add(8))) };
+        at = at.wrapping_add(a_step);
         for j in 0..NR {
             let bj = _mm256_set1_ps(bv[j]);
             lo[j] = _mm256_fmadd_ps(a_lo, bj, lo[j]);

@@ -27,28 +27,23 @@ pub(crate) const MR: usize = 32;
 /// Columns of the tile (the broadcast direction).
 pub(crate) const NR: usize = 10;
 
-/// `tile <- sum_p a[p] (outer) b[p]`, where `a` holds `kc` packed columns of `MR` values and `b`
-/// holds `kc` packed rows of `NR` values (`kc = a.len() / MR`).
+/// `tile <- sum_p a[p] (outer) b[p]` over the `kc = b.len() / NR` steps of the packed B panel
+/// (`NR` values per step); step `p` of the A panel is the `MR` values at `a + p * a_step`
+/// (`a_step = MR` in a packed panel, the operand's own stride when it is read in place).
 ///
 /// # Safety
-/// The CPU must support AVX-512F (the dispatcher checks with `is_x86_feature_detected!`).
+/// The CPU must support AVX-512F (the dispatcher checks with `is_x86_feature_detected!`), and
+/// the `MR` floats at `a + p * a_step` must be readable for every step `p < kc`.
 #[target_feature(enable = "avx512f")]
-pub(crate) unsafe fn kernel(a: &[f32], b: &[f32], tile: &mut [[f32; MR]; NR]) {
-    let kc = a.len() / MR;
-    assert!(
-        b.len() >= kc * NR,
-        "microkernel: B panel shorter than A panel"
-    );
+pub(crate) unsafe fn kernel(a: *const f32, a_step: usize, b: &[f32], tile: &mut [[f32; MR]; NR]) {
     let mut lo: [__m512; NR] = [_mm512_setzero_ps(); NR];
     let mut hi: [__m512; NR] = [_mm512_setzero_ps(); NR];
-    for (av, bv) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
-        // SAFETY: `av` holds MR = 32 floats, so both 16-float loads are in bounds.
-        let (a_lo, a_hi) = unsafe {
-            (
-                _mm512_loadu_ps(av.as_ptr()),
-                _mm512_loadu_ps(av.as_ptr().add(16)),
-            )
-        };
+    let mut at = a;
+    for bv in b.chunks_exact(NR) {
+        // SAFETY: the MR = 32 floats of this step at `at = a + p * a_step` are readable
+        // (contract), so both 16-float loads are in bounds.
+        let (a_lo, a_hi) = unsafe { (_mm512_loadu_ps(at), _mm512_loadu_ps(at.add(16))) };
+        at = at.wrapping_add(a_step);
         for j in 0..NR {
             let bj = _mm512_set1_ps(bv[j]);
             lo[j] = _mm512_fmadd_ps(a_lo, bj, lo[j]);

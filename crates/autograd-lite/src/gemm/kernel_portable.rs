@@ -10,13 +10,16 @@ pub(crate) const MR: usize = 8;
 /// Columns of the tile (the broadcast direction).
 pub(crate) const NR: usize = 4;
 
-/// `tile <- sum_p a[p] (outer) b[p]` over `kc` packed steps (see `kernel_avx512::kernel`).
+/// `tile <- sum_p a[p] (outer) b[p]` over the steps of the packed B panel, step `p` of A the
+/// `MR` floats at `a + p * a_step` (see `kernel_avx512::kernel`).
 ///
 /// # Safety
-/// None needed beyond the signature; it is `unsafe fn` only to share the kernel pointer type.
-pub(crate) unsafe fn kernel(a: &[f32], b: &[f32], tile: &mut [[f32; MR]; NR]) {
+/// The `MR` floats at `a + p * a_step` must be readable for every step `p < b.len() / NR`.
+pub(crate) unsafe fn kernel(a: *const f32, a_step: usize, b: &[f32], tile: &mut [[f32; MR]; NR]) {
     let mut acc = [[0.0f32; MR]; NR];
-    for (av, bv) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+    for (p, bv) in b.chunks_exact(NR).enumerate() {
+        // SAFETY: this step's MR floats are readable (contract).
+        let av = unsafe { std::slice::from_raw_parts(a.add(p * a_step), MR) };
         for j in 0..NR {
             for i in 0..MR {
                 acc[j][i] += av[i] * bv[j];

@@ -227,3 +227,53 @@ fn pack_one<T: Copy, const W: usize>(block: Raw<T>, panel: &mut [f32], convert: 
         }
     }
 }
+
+/// A block of `A'` that the kernel reads where it lies instead of from a packed copy: f32, each
+/// step's panel values contiguous (unit row stride), as in `x^T` for a row-major `x`. Skipping
+/// the copy saves a pass over the block; the kernel then reads step `p` of panel `q` at
+/// `ptr + q * W + p * step`.
+///
+/// Only for step strides that are not a multiple of 64 floats (256 bytes): with such a stride
+/// (the rows of a 256 x 256 or 512 x 512 matrix) successive steps fall into the same few cache
+/// sets and evict each other, which is why BLIS always packs; packing is kept for those.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct InPlace {
+    /// The block's first value.
+    ptr: *const f32,
+    /// Floats from one step to the next.
+    pub(crate) step: usize,
+}
+
+impl InPlace {
+    /// The block `src[rows, ks]` in place, when it qualifies and holds at least one full panel
+    /// of `W` rows; `None` means pack it.
+    pub(crate) fn of<const W: usize>(
+        src: Source<'_>,
+        rows: Range<usize>,
+        ks: Range<usize>,
+    ) -> Option<InPlace> {
+        let Source::F32(view) = src else {
+            return None;
+        };
+        let (len, k) = view.dim();
+        let (rs, step) = (view.strides()[0], view.strides()[1]);
+        let qualifies = rs == 1
+            && step >= W as isize
+            && step % 64 != 0
+            && rows.len() >= W
+            && rows.end <= len
+            && !ks.is_empty()
+            && ks.end <= k;
+        qualifies.then(|| InPlace {
+            ptr: view
+                .as_ptr()
+                .wrapping_offset(rows.start as isize + ks.start as isize * step),
+            step: step as usize,
+        })
+    }
+
+    /// Panel `q` (rows `q * W..`) of the block: its first value.
+    pub(crate) fn panel<const W: usize>(&self, q: usize) -> *const f32 {
+        self.ptr.wrapping_add(q * W)
+    }
+}

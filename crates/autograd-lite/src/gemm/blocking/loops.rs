@@ -10,7 +10,8 @@
 //!   split the MR panels of rows among threads     parallel over rows of C' (disjoint)
 //!   Loop 3 (ic): MC-row blocks of that share
 //!     Loop 4 (pc): KC reduction blocks, in order
-//!       pack A'[ic block, pc block] into MR panels (this thread's buffer)
+//!       pack A'[ic block, pc block] into MR panels (this thread's buffer),
+//!         or read its full panels in place (`pack::InPlace`)
 //!       Loop 2 (jr): NR panels of the B block
 //!         Loop 1 (ir): MR panels of the A block
 //!           microkernel -> MR x NR tile -> store into C' (+ epilogue after the last pc)
@@ -25,13 +26,14 @@ use rayon::prelude::*;
 
 use super::{kc_blocks, nc_block, MC, PAR_MIN_FLOPS};
 use crate::gemm::buffers::{with_buffer, Slot};
-use crate::gemm::pack::{pack_panels, Source};
+use crate::gemm::pack::{pack_panels, InPlace, Source};
 use crate::gemm::store::{store_tile, Finish, Step, TileDst, TileWrite};
 use crate::gemm::KC_MAX;
 
-/// A microkernel: `tile <- A panel * B panel^T` over `a.len() / MR` reduction steps.
+/// A microkernel: `tile <- A panel * B panel^T` over the `b.len() / NR` steps of the packed B
+/// panel; step `p` of the A panel is the `MR` floats at `a + p * a_step`.
 pub(crate) type KernelFn<const MR: usize, const NR: usize> =
-    unsafe fn(&[f32], &[f32], &mut [[f32; MR]; NR]);
+    unsafe fn(*const f32, usize, &[f32], &mut [[f32; MR]; NR]);
 
 /// One GEMM in the kernel's orientation.
 #[derive(Clone, Copy, Debug)]
@@ -158,8 +160,11 @@ unsafe fn compute_rows<const MR: usize, const NR: usize>(
                 Step::Accumulate
             };
             let finish = (pc + kc == k).then_some(prob.finish);
+            // A' in place when the kernel can read it there: its full panels are not packed.
+            let in_place = InPlace::of::<MR>(prob.a, ic..ic + mc, pc..pc + kc);
+            let unpacked = if in_place.is_some() { mc / MR } else { 0 };
             with_buffer(Slot::A, mc_max * KC_MAX, |a_pack| {
-                pack_panels::<MR>(prob.a, ic..ic + mc, pc..pc + kc, a_pack);
+                pack_panels::<MR>(prob.a, ic + unpacked * MR..ic + mc, pc..pc + kc, a_pack);
                 // Loop 2 (jr): NR panels of B.
                 for jr in 0..nc.div_ceil(NR) {
                     let j0 = jr * NR;
@@ -169,10 +174,19 @@ unsafe fn compute_rows<const MR: usize, const NR: usize>(
                     for ir in 0..a_panels {
                         let i0 = ic + ir * MR;
                         let mr = MR.min(ic + mc - i0);
-                        let a_panel = &a_pack[ir * MR * kc..(ir + 1) * MR * kc];
+                        let (a_panel, a_step) = match in_place {
+                            Some(block) if ir < unpacked => (block.panel::<MR>(ir), block.step),
+                            _ => {
+                                let q = ir - unpacked;
+                                (a_pack[q * MR * kc..(q + 1) * MR * kc].as_ptr(), MR)
+                            }
+                        };
                         // SAFETY: the caller guarantees the kernel's target features; the
-                        // panels hold exactly `kc` steps of MR and NR values.
-                        unsafe { kernel(a_panel, b_panel, &mut tile) };
+                        // B panel holds `kc` steps of NR values, and each of the `kc` steps of
+                        // the A panel holds MR readable values: a packed panel holds exactly
+                        // `kc * MR`, and an in-place panel is rows `i0..i0 + MR` of the
+                        // operand's view (`InPlace::of`), which `prob` borrows.
+                        unsafe { kernel(a_panel, a_step, b_panel, &mut tile) };
                         let write = TileWrite {
                             i0,
                             j0: jc + j0,
