@@ -26,7 +26,7 @@ use crate::linear::{
 };
 use crate::mlp::Mlp;
 use crate::relu::relu_backward;
-use crate::step::{halves, StepOutput};
+use crate::step::{batch_size, halves, StepOutput};
 
 /// Loss, accuracy and the four gradients (in [`Mlp::PARAM_NAMES`] order) of one batch, by the
 /// hand-derived chain rule above, half by half. Panics if the sizes disagree or a label is
@@ -36,15 +36,13 @@ pub fn reference_forward_backward(
     images: &[u8],
     labels: &[u8],
 ) -> (StepOutput, [Vec<f32>; 4]) {
-    let batch = labels.len();
-    let [first, second] = halves(batch);
-    let pixels =
-        |rows: &std::ops::Range<usize>| &images[rows.start * mlp.inputs()..rows.end * mlp.inputs()];
-    let (a, mut grads) = reference_half(mlp, pixels(&first), &labels[first.clone()], batch);
-    if second.is_empty() {
+    let batch = batch_size(mlp, images, labels);
+    let [(images_a, labels_a), (images_b, labels_b)] = halves(mlp.inputs(), images, labels);
+    let (a, mut grads) = reference_half(mlp, images_a, labels_a, batch);
+    if labels_b.is_empty() {
         return (a, grads);
     }
-    let (b, grads_b) = reference_half(mlp, pixels(&second), &labels[second], batch);
+    let (b, grads_b) = reference_half(mlp, images_b, labels_b, batch);
     for (sum, g) in grads.iter_mut().zip(&grads_b) {
         sum.iter_mut().zip(g).for_each(|(s, &g)| *s += g);
     }

@@ -8,8 +8,6 @@
 //! the step's time went to that). The cut depends on the batch size only, never on the thread
 //! count, so the results are the same to the bit with one thread or many.
 
-use std::ops::Range;
-
 use ndarray::{Array2, ArrayView2};
 
 use crate::cross_entropy::{argmax, count_correct, cross_entropy_sum};
@@ -39,7 +37,7 @@ pub struct TrainStep {
 }
 
 /// Checks a batch against the model; panics (a caller's bug) on a size mismatch.
-fn batch_size(mlp: &Mlp, images: &[u8], labels: &[u8]) -> usize {
+pub(crate) fn batch_size(mlp: &Mlp, images: &[u8], labels: &[u8]) -> usize {
     let n = labels.len();
     assert_eq!(
         images.len(),
@@ -51,11 +49,14 @@ fn batch_size(mlp: &Mlp, images: &[u8], labels: &[u8]) -> usize {
     n
 }
 
-/// The rows of the two halves of a batch of `n`: `0..ceil(n / 2)` and the rest (empty for
-/// `n < 2`, when the first half is the whole batch).
-pub fn halves(n: usize) -> [Range<usize>; 2] {
-    let mid = n.div_ceil(2);
-    [0..mid, mid..n]
+/// A batch of `images` (`inputs` pixels per sample) and `labels` cut into its two halves, as
+/// `(images, labels)`: samples `0..ceil(N / 2)` and the rest (empty for `N < 2`, when the first
+/// half is the whole batch). Panics if `images` holds fewer than `N * inputs` pixels.
+pub fn halves<'a>(inputs: usize, images: &'a [u8], labels: &'a [u8]) -> [(&'a [u8], &'a [u8]); 2] {
+    let mid = labels.len().div_ceil(2);
+    let (images_a, images_b) = images.split_at(mid * inputs);
+    let (labels_a, labels_b) = labels.split_at(mid);
+    [(images_a, labels_a), (images_b, labels_b)]
 }
 
 impl TrainStep {
@@ -77,9 +78,7 @@ impl TrainStep {
         if max_batch > 0 {
             let images = vec![0u8; max_batch * mlp.inputs()];
             let labels = vec![0u8; max_batch];
-            let [first, _] = halves(max_batch);
-            let (images_half, labels_half) =
-                (&images[..first.len() * mlp.inputs()], &labels[first]);
+            let [(images_half, labels_half), _] = halves(mlp.inputs(), &images, &labels);
             rayon::broadcast(|_| {
                 let mut tape = Tape::new();
                 record_and_backward(&mut tape, mlp, images_half, labels_half, max_batch)
@@ -104,11 +103,9 @@ impl TrainStep {
     /// are added in order. Panics if the sizes disagree or a label is `>= classes`.
     pub fn forward_backward(&mut self, mlp: &Mlp, images: &[u8], labels: &[u8]) -> StepOutput {
         let n = batch_size(mlp, images, labels);
-        let [first, second] = halves(n);
-        let pixels =
-            |rows: &Range<usize>| &images[rows.start * mlp.inputs()..rows.end * mlp.inputs()];
+        let [(images_a, labels_a), (images_b, labels_b)] = halves(mlp.inputs(), images, labels);
         let [tape_a, tape_b] = &mut self.halves;
-        if second.is_empty() {
+        if labels_b.is_empty() {
             let out = record_and_backward(tape_a, mlp, images, labels, n);
             for (k, sum) in self.grads.iter_mut().enumerate() {
                 sum.copy_from_slice(tape_a.param_grad(k));
@@ -116,8 +113,8 @@ impl TrainStep {
             return out;
         }
         let (a, b) = rayon::join(
-            || record_and_backward(tape_a, mlp, pixels(&first), &labels[first.clone()], n),
-            || record_and_backward(tape_b, mlp, pixels(&second), &labels[second.clone()], n),
+            || record_and_backward(tape_a, mlp, images_a, labels_a, n),
+            || record_and_backward(tape_b, mlp, images_b, labels_b, n),
         );
         for (k, sum) in self.grads.iter_mut().enumerate() {
             let (ga, gb) = (tape_a.param_grad(k), tape_b.param_grad(k));
