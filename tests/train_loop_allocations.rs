@@ -11,47 +11,14 @@
 //! The loop runs inside a rayon pool, as `trainer train` runs it (`training::run`); this file
 //! holds a single test so that no other test allocates while it counts.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use autograd_lite::{Mlp, TrainStep};
 use fashion::{batches, find_data_dir, shuffled_order_into, Dataset, DropLast, Split};
 use optim::{Sgd, SgdConfig};
 
-/// Counts every allocation and reallocation made by the process, then defers to `System`.
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so
-// `System`'s guarantees are ours; the counter is an atomic with no other effect.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        // SAFETY: forwarded unchanged (see the impl).
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        // SAFETY: forwarded unchanged (see the impl).
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        // SAFETY: forwarded unchanged (see the impl).
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged (see the impl).
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+// The counting allocator of `autograd-lite`'s allocation tests: the same code serves this
+// binary (each test binary needs its own `#[global_allocator]`).
+#[path = "../crates/autograd-lite/tests/counting_alloc/mod.rs"]
+mod counting_alloc;
 
 #[test]
 fn the_last_sixty_steps_of_an_epoch_allocate_nothing() {
@@ -110,12 +77,12 @@ fn the_last_sixty_steps_of_an_epoch_allocate_nothing() {
         let (loss_before, _, _) = run_step(first);
         run_step(first + 1);
 
-        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        let before = counting_alloc::allocations();
         let mut seen = [(0.0f32, 0.0f64, 0.0f64); COUNTED];
         for (slot, i) in seen.iter_mut().zip(first + 2..) {
             *slot = run_step(i);
         }
-        let allocations = ALLOCATIONS.load(Ordering::SeqCst) - before;
+        let allocations = counting_alloc::allocations() - before;
 
         assert_eq!(
             allocations, 0,

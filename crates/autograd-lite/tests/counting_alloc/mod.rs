@@ -1,6 +1,7 @@
 //! A global allocator that counts every allocation and reallocation of the process (all
 //! threads, rayon's included), then defers to `System`. A test binary that declares
-//! `mod counting_alloc;` runs on it; [`allocations`] reads the count.
+//! `mod counting_alloc;` runs on it; [`allocations`] reads the count. The workspace's
+//! `tests/train_loop_allocations.rs` includes this file too, by `#[path]`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
