@@ -132,8 +132,8 @@ fn fast_transpose_applies<T>(block: &Raw<T>) -> bool {
     block.ks == 1 && block.rs > 0 && block.kc >= 16 && pack_avx512::available()
 }
 
-/// The vectorised transpose for a full panel contiguous along `k`; returns how many leading
-/// steps it packed (a multiple of 16, or 0 when it does not apply).
+/// The vectorised transpose for a panel (full or partial) contiguous along `k`; returns how
+/// many leading steps it packed (a multiple of 16, or 0 when it does not apply).
 fn transpose_fast_f32<const W: usize>(block: &Raw<f32>, panel: &mut [f32]) -> usize {
     #[cfg(target_arch = "x86_64")]
     {

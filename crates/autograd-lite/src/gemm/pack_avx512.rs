@@ -24,10 +24,6 @@ pub(crate) fn available() -> bool {
 /// the first `16 * blocks` steps into a panel of width `w >= rows` (step `p`, row `r` at
 /// `p * w + r`), writing zeros to the rows `rows..w` of the panel.
 ///
-/// The panel is cut into groups of 16 rows; a group's missing rows are zero vectors and its
-/// steps are stored with a mask of the group's width, so narrow panels (`w = 10`) and the
-/// last, partial panel of an operand take this path too.
-///
 /// # Safety
 /// AVX-512F must be available; rows `0..rows` and steps `0..16 * blocks` of `src` must be
 /// readable; `panel` must hold `16 * blocks * w` values.
@@ -40,24 +36,11 @@ pub(crate) unsafe fn transpose_f32(
     panel: &mut [f32],
     w: usize,
 ) {
-    assert!(panel.len() >= 16 * blocks * w && w >= rows);
-    for g in 0..w.div_ceil(16) {
-        let live = rows.saturating_sub(16 * g).min(16);
-        for blk in 0..blocks {
-            let rows: [__m512; 16] = std::array::from_fn(|r| {
-                if r < live {
-                    // SAFETY: row 16g + r < rows and steps 16blk..16blk+16 are readable
-                    // (contract).
-                    unsafe { _mm512_loadu_ps(src.add((16 * g + r) * rs + 16 * blk)) }
-                } else {
-                    _mm512_setzero_ps()
-                }
-            });
-            let steps = &mut panel[16 * blk * w..16 * (blk + 1) * w];
-            // SAFETY: AVX-512F is available (contract); `16 * g < w`.
-            unsafe { store_transposed(rows, steps, 16 * g, w) };
-        }
-    }
+    // SAFETY: each offset `row * rs + step` names 16 readable steps of a row below `rows`
+    // (this function's contract, passed on to `transpose_rows`).
+    let load = |offset: usize| unsafe { _mm512_loadu_ps(src.add(offset)) };
+    // SAFETY: AVX-512F is available and `load` reads inside the rows (contract).
+    unsafe { transpose_rows(rs, rows, blocks, panel, w, load) };
 }
 
 /// [`transpose_f32`] for u8 pixels, each widened to f32 and multiplied by `scale`.
@@ -74,24 +57,47 @@ pub(crate) unsafe fn transpose_u8(
     panel: &mut [f32],
     w: usize,
 ) {
-    assert!(panel.len() >= 16 * blocks * w && w >= rows);
     let s = _mm512_set1_ps(scale);
+    let load = |offset: usize| {
+        // SAFETY: as in `transpose_f32`: 16 readable bytes of a row below `rows`.
+        let bytes = unsafe { _mm_loadu_si128(src.add(offset).cast()) };
+        _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes)), s)
+    };
+    // SAFETY: AVX-512F is available and `load` reads inside the rows (contract).
+    unsafe { transpose_rows(rs, rows, blocks, panel, w, load) };
+}
+
+/// The loop of both packers: `load(r * rs + 16 * blk)` gives steps `16 blk..16 blk + 16` of
+/// row `r` as 16 floats. The panel is cut into groups of 16 rows; a group's missing rows are
+/// zero vectors and its steps are stored with a mask of the group's width, so narrow panels
+/// (`w = 10`) and the last, partial panel of an operand take this path too.
+///
+/// # Safety
+/// AVX-512F must be available, and `load` sound for every offset `r * rs + 16 * blk` with
+/// `r < rows` and `blk < blocks` (the only ones it is called with).
+#[target_feature(enable = "avx512f")]
+unsafe fn transpose_rows(
+    rs: usize,
+    rows: usize,
+    blocks: usize,
+    panel: &mut [f32],
+    w: usize,
+    load: impl Fn(usize) -> __m512,
+) {
+    assert!(panel.len() >= 16 * blocks * w && w >= rows);
     for g in 0..w.div_ceil(16) {
         let live = rows.saturating_sub(16 * g).min(16);
         for blk in 0..blocks {
-            let rows: [__m512; 16] = std::array::from_fn(|r| {
+            let block: [__m512; 16] = std::array::from_fn(|r| {
                 if r < live {
-                    // SAFETY: 16 bytes of row 16g + r < rows are readable (contract).
-                    let bytes =
-                        unsafe { _mm_loadu_si128(src.add((16 * g + r) * rs + 16 * blk).cast()) };
-                    _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes)), s)
+                    load((16 * g + r) * rs + 16 * blk)
                 } else {
                     _mm512_setzero_ps()
                 }
             });
             let steps = &mut panel[16 * blk * w..16 * (blk + 1) * w];
             // SAFETY: AVX-512F is available (contract); `16 * g < w`.
-            unsafe { store_transposed(rows, steps, 16 * g, w) };
+            unsafe { store_transposed(block, steps, 16 * g, w) };
         }
     }
 }
