@@ -59,7 +59,7 @@ fn the_last_sixty_steps_of_an_epoch_allocate_nothing() {
             let out = step.forward_backward(&mlp, &images, &labels);
             let grads = step.grads();
             let mut params = mlp.params_mut();
-            let (report, ()) = rayon::join(
+            let (report, ()) = autograd_lite::join::join(
                 || sgd.step(&mut params, &grads),
                 || {
                     if let Some(next) = all.get(i + 1) {

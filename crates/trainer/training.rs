@@ -298,7 +298,7 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
                 let mut params = mlp.params_mut();
                 // The next batch does not depend on the weights: the other core gathers it while
                 // this one updates them.
-                rayon::join(
+                autograd_lite::join::join(
                     || sgd.step(&mut params, &grads),
                     || {
                         if let Some(next) = next {

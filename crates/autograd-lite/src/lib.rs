@@ -40,6 +40,8 @@
 //! - [`weights`]: safetensors load/save with PyTorch's names; [`WeightsError`].
 //! - [`step`]: [`TrainStep`] (the allocation-free forward/backward workspace, two halves of the
 //!   batch in parallel) and [`evaluate`].
+//! - [`join`](mod@join): `rayon::join` whose caller waits for the other part awake, for the
+//!   training step's two meetings of the cores.
 //! - [`reference`](mod@reference): the MLP's backward derived by hand, the tape's second reference in tests.
 //!
 //! Runnable examples: [`gemm::gemm`] on small matrices (checked against the oracle), and the
@@ -51,6 +53,7 @@ pub mod gemm;
 
 pub mod cross_entropy;
 pub mod init;
+pub mod join;
 pub mod linear;
 pub mod mlp;
 pub mod reference;

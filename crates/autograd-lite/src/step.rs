@@ -6,7 +6,8 @@
 //! first. On two cores each task keeps one core busy for the whole step with single-threaded
 //! GEMMs, instead of every GEMM waking the second core and waiting for it (about a quarter of
 //! the step's time went to that). The cut depends on the batch size only, never on the thread
-//! count, so the results are the same to the bit with one thread or many.
+//! count, so the results are the same to the bit with one thread or many. The two tasks meet
+//! through [`crate::join::join`], whose caller waits awake for the other half.
 
 use ndarray::{Array2, ArrayView2};
 
@@ -112,7 +113,7 @@ impl TrainStep {
             }
             return out;
         }
-        let (a, b) = rayon::join(
+        let (a, b) = crate::join::join(
             || record_and_backward(tape_a, mlp, images_a, labels_a, n),
             || record_and_backward(tape_b, mlp, images_b, labels_b, n),
         );
