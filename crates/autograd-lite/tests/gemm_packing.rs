@@ -129,3 +129,56 @@ fn u8_layouts_give_the_same_bits() {
         }
     }
 }
+
+/// A last panel that is at most half full (784 = 24.5 x 32 rows, as in `grad W1`) goes to the
+/// AVX-512 kernel's top-half variant. Its rows must come out exactly as when the same rows sit
+/// in a full panel: here the 784 columns of `C = A B` against the first 784 of 800 (25 full
+/// panels), and 1..16 against 17..32 columns, for f32 and u8 operands.
+#[test]
+fn a_half_empty_last_panel_gives_the_bits_of_a_full_one() {
+    let mut rng = Rng::new(13);
+    let scale = 1.0 / 255.0;
+    for kernel in kernels() {
+        for (m, k, n, wide) in [(100, 256, 784, 800), (10, 40, 16, 32), (3, 600, 1, 17)] {
+            let a = rng.matrix(m, k);
+            let b_wide = rng.matrix(k, wide);
+            let x_wide = rng.pixels(wide, k);
+            let mut narrow = Array2::from_elem((m, n), f32::NAN);
+            let mut full = Array2::from_elem((m, wide), f32::NAN);
+            for (b, c) in [
+                (b_wide.slice(s![.., ..n]), &mut narrow),
+                (b_wide.view(), &mut full),
+            ] {
+                gemm_with_kernel(kernel, 1.0, a.view(), b, 0.0, c.view_mut(), Epilogue::None);
+            }
+            assert_eq!(
+                narrow,
+                full.slice(s![.., ..n]),
+                "{kernel:?} f32 {m}x{k}x{n} against {wide} columns"
+            );
+            // u8 on the left: the same cut along the rows of `C = x W`.
+            let w = rng.matrix(k, m);
+            let mut narrow = Array2::from_elem((n, m), f32::NAN);
+            let mut full = Array2::from_elem((wide, m), f32::NAN);
+            for (x, c) in [
+                (x_wide.slice(s![..n, ..]), &mut narrow),
+                (x_wide.view(), &mut full),
+            ] {
+                gemm_u8_with_kernel(
+                    kernel,
+                    scale,
+                    x,
+                    w.view(),
+                    0.0,
+                    c.view_mut(),
+                    Epilogue::None,
+                );
+            }
+            assert_eq!(
+                narrow,
+                full.slice(s![..n, ..]),
+                "{kernel:?} u8 {n}x{k}x{m} against {wide} rows"
+            );
+        }
+    }
+}

@@ -58,3 +58,34 @@ pub(crate) unsafe fn kernel(a: *const f32, a_step: usize, b: &[f32], tile: &mut 
         }
     }
 }
+
+/// [`kernel`] for a panel whose rows 16..32 are all zero padding, as the last panel of `grad
+/// W1`'s 784 rows (24.5 x 32): the same FMAs, in the same order, on the top 16 rows only, so
+/// half the work and the same bits. Rows 16..32 of `tile` are left as they were; the store
+/// writes only the panel's real rows.
+///
+/// # Safety
+/// As for [`kernel`], with the 16 floats at `a + p * a_step` readable for every step `p < kc`.
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn kernel_top_half(
+    a: *const f32,
+    a_step: usize,
+    b: &[f32],
+    tile: &mut [[f32; MR]; NR],
+) {
+    let mut acc: [__m512; NR] = [_mm512_setzero_ps(); NR];
+    let mut at = a;
+    for bv in b.chunks_exact(NR) {
+        // SAFETY: the first 16 floats of this step at `at = a + p * a_step` are readable
+        // (contract).
+        let a_top = unsafe { _mm512_loadu_ps(at) };
+        at = at.wrapping_add(a_step);
+        for j in 0..NR {
+            acc[j] = _mm512_fmadd_ps(a_top, _mm512_set1_ps(bv[j]), acc[j]);
+        }
+    }
+    for (col, t) in tile.iter_mut().zip(acc) {
+        // SAFETY: `col` holds MR = 32 floats; the store writes the first 16.
+        unsafe { _mm512_storeu_ps(col.as_mut_ptr(), t) };
+    }
+}

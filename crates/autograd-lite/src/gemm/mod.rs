@@ -57,7 +57,7 @@ pub use ndarray;
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 
-use blocking::loops::{gemm_blocked, Problem};
+use blocking::loops::{gemm_blocked, Kernels, Problem};
 pub(crate) use blocking::KC_MAX;
 use pack::Source;
 use store::{Activation, Bias, Finish};
@@ -361,12 +361,18 @@ fn run<'a>(
     unsafe {
         match kernel {
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512 => gemm_blocked(kernel_avx512::kernel, &prob, c),
+            Kernel::Avx512 => {
+                let kernels = Kernels {
+                    full: kernel_avx512::kernel,
+                    top_half: kernel_avx512::kernel_top_half,
+                };
+                gemm_blocked(kernels, &prob, c)
+            }
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2 => gemm_blocked(kernel_avx2::kernel, &prob, c),
+            Kernel::Avx2 => gemm_blocked(Kernels::only(kernel_avx2::kernel), &prob, c),
             #[cfg(not(target_arch = "x86_64"))]
             Kernel::Avx512 | Kernel::Avx2 => unreachable!("not supported off x86-64"),
-            Kernel::Portable => gemm_blocked(kernel_portable::kernel, &prob, c),
+            Kernel::Portable => gemm_blocked(Kernels::only(kernel_portable::kernel), &prob, c),
         }
     }
 }

@@ -35,6 +35,25 @@ use crate::gemm::KC_MAX;
 pub(crate) type KernelFn<const MR: usize, const NR: usize> =
     unsafe fn(*const f32, usize, &[f32], &mut [[f32; MR]; NR]);
 
+/// The microkernels of one instruction set: `full` for any panel, and `top_half` for a panel
+/// whose rows `MR / 2..MR` are all padding (the same products on the top rows only; kernels
+/// without such a variant pass `full` again).
+#[derive(Clone, Copy)]
+pub(crate) struct Kernels<const MR: usize, const NR: usize> {
+    pub(crate) full: KernelFn<MR, NR>,
+    pub(crate) top_half: KernelFn<MR, NR>,
+}
+
+impl<const MR: usize, const NR: usize> Kernels<MR, NR> {
+    /// A single kernel for every panel.
+    pub(crate) fn only(kernel: KernelFn<MR, NR>) -> Kernels<MR, NR> {
+        Kernels {
+            full: kernel,
+            top_half: kernel,
+        }
+    }
+}
+
 /// One GEMM in the kernel's orientation.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Problem<'a> {
@@ -50,12 +69,12 @@ pub(crate) struct Problem<'a> {
     pub(crate) finish: Finish<'a>,
 }
 
-/// Runs the blocked GEMM with `kernel`.
+/// Runs the blocked GEMM with `kernels`.
 ///
 /// # Safety
-/// `kernel` must be callable on this CPU (its target features detected).
+/// `kernels` must be callable on this CPU (their target features detected).
 pub(crate) unsafe fn gemm_blocked<const MR: usize, const NR: usize>(
-    kernel: KernelFn<MR, NR>,
+    kernels: Kernels<MR, NR>,
     prob: &Problem<'_>,
     mut c: ArrayViewMut2<'_, f32>,
 ) {
@@ -98,8 +117,8 @@ pub(crate) unsafe fn gemm_blocked<const MR: usize, const NR: usize>(
             let m_panels = m.div_ceil(MR);
             let chunks = if parallel { threads.min(m_panels) } else { 1 };
             let rows = |panels: Range<usize>, c_rows: ArrayViewMut2<'_, f32>| {
-                // SAFETY: the caller guarantees `kernel` runs on this CPU.
-                unsafe { compute_rows(kernel, prob, b_pack, jc, panels, c_rows) }
+                // SAFETY: the caller guarantees `kernels` run on this CPU.
+                unsafe { compute_rows(kernels, prob, b_pack, jc, panels, c_rows) }
             };
             split_rows::<MR>(c_block, 0..m_panels, chunks, &rows);
         });
@@ -131,9 +150,9 @@ pub(crate) fn split_rows<const MR: usize>(
 /// `panels.start * MR` of `C'`) and the column block starting at `jc`.
 ///
 /// # Safety
-/// `kernel` must be callable on this CPU.
+/// `kernels` must be callable on this CPU.
 unsafe fn compute_rows<const MR: usize, const NR: usize>(
-    kernel: KernelFn<MR, NR>,
+    kernels: Kernels<MR, NR>,
     prob: &Problem<'_>,
     b_pack: &[f32],
     jc: usize,
@@ -174,6 +193,11 @@ unsafe fn compute_rows<const MR: usize, const NR: usize>(
                     for ir in 0..a_panels {
                         let i0 = ic + ir * MR;
                         let mr = MR.min(ic + mc - i0);
+                        let kernel = if mr <= MR / 2 {
+                            kernels.top_half
+                        } else {
+                            kernels.full
+                        };
                         let (a_panel, a_step) = match in_place {
                             Some(block) if ir < unpacked => (block.panel::<MR>(ir), block.step),
                             _ => {
