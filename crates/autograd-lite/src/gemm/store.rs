@@ -97,6 +97,17 @@ pub(crate) unsafe fn store_tile<const MR: usize, const NR: usize>(
     let finish_bias = w.finish.map_or(Bias::None, |f| f.bias);
     if rs == 1 || mr == 1 {
         // Columns of C' are contiguous (C' = C^T of a row-major C): one run per tile column.
+        #[cfg(target_arch = "x86_64")]
+        if rs == 1 && MR.is_multiple_of(16) && cs > 0 && super::pack_avx512::available() {
+            // SAFETY: AVX-512F was detected; the tile holds NR >= nr columns of MR values (MR
+            // a multiple of 16); the block has unit row stride and positive column stride, so
+            // rows `i < mr` of columns `j < nr` are writable (contract); a bias covers the
+            // rows and columns of C' it is indexed by.
+            unsafe {
+                store_avx512::store_columns(tile.as_flattened(), MR, ptr, cs as usize, mr, nr, w)
+            };
+            return;
+        }
         for (j, t) in tile.iter().enumerate().take(nr) {
             let bias = match finish_bias {
                 Bias::None => RunBias::None,
@@ -215,6 +226,99 @@ fn write_run(dst: &mut [f32], t: &[f32], bias: RunBias<'_>, w: TileWrite<'_>) {
     if let Activation::Relu = finish.activation {
         for d in dst.iter_mut() {
             *d = d.max(0.0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic values in [-1, 1), some negative so ReLU has work.
+    fn values(len: usize, seed: u32) -> Vec<f32> {
+        let mut state = seed.wrapping_mul(2_654_435_761) | 1;
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                (state >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+            })
+            .collect()
+    }
+
+    /// `store_tile` into a `C'` with contiguous columns (the vectorised store where the CPU
+    /// has AVX-512) equals `write_run` applied column by column, bit for bit, for every step,
+    /// bias and activation, full and partial tiles; elements outside the tile stay untouched.
+    #[test]
+    fn column_store_equals_write_run_bit_for_bit() {
+        const MR: usize = 32;
+        const NR: usize = 10;
+        const LD: usize = 40; // C' column stride, longer than a column
+        let flat = values(MR * NR, 1);
+        let mut tile = [[0.0f32; MR]; NR];
+        for (col, chunk) in tile.iter_mut().zip(flat.chunks(MR)) {
+            col.copy_from_slice(chunk);
+        }
+        let bias = values(64, 2);
+        let c0 = values(LD * NR, 3);
+        let steps = [
+            Step::First { beta: 0.0 },
+            Step::First { beta: 0.5 },
+            Step::Accumulate,
+        ];
+        let finishes = [
+            None,
+            Some(Finish {
+                bias: Bias::None,
+                activation: Activation::Identity,
+            }),
+            Some(Finish {
+                bias: Bias::PerRow(&bias),
+                activation: Activation::Relu,
+            }),
+            Some(Finish {
+                bias: Bias::PerColumn(&bias),
+                activation: Activation::Relu,
+            }),
+        ];
+        for (mr, nr) in [(32, 10), (17, 10), (16, 3), (7, 1), (1, 10)] {
+            for step in steps {
+                for finish in finishes {
+                    let w = TileWrite {
+                        i0: 5,
+                        j0: 3,
+                        alpha: 1.5,
+                        step,
+                        finish,
+                    };
+                    let mut got = c0.clone();
+                    let dst = TileDst {
+                        ptr: got.as_mut_ptr(),
+                        rs: 1,
+                        cs: LD as isize,
+                        mr,
+                        nr,
+                    };
+                    // SAFETY: `got` holds NR columns of LD >= mr values; no one else uses it.
+                    unsafe { store_tile(&tile, dst, w) };
+                    let mut want = c0.clone();
+                    for (j, t) in tile.iter().enumerate().take(nr) {
+                        let run_bias = match finish.map_or(Bias::None, |f| f.bias) {
+                            Bias::None => RunBias::None,
+                            Bias::PerColumn(b) => RunBias::Scalar(b[w.j0 + j]),
+                            Bias::PerRow(b) => RunBias::Slice(&b[w.i0..w.i0 + mr]),
+                        };
+                        write_run(&mut want[j * LD..j * LD + mr], &t[..mr], run_bias, w);
+                    }
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(
+                        bits(&got),
+                        bits(&want),
+                        "mr {mr} nr {nr} {step:?} {finish:?}"
+                    );
+                }
+            }
         }
     }
 }

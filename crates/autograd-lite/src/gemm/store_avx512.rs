@@ -1,8 +1,10 @@
-//! AVX-512 tile store for a row-major `C'` (the orientation `C' = C` with `C` row-major, as in
-//! `x W^T`): the tile arrives column by column (`tile[j]` holds `MR` rows of column `j`), but
-//! each row of `C` wants its `nr` values side by side. Each 16-row half of the tile is
-//! transposed in registers, then every row is updated with one masked load/store. The element
-//! operations are those of `store::write_run`, in the same order, so both paths round alike.
+//! AVX-512 tile stores. For a row-major `C'` (the orientation `C' = C` with `C` row-major, as in
+//! `x W^T`) the tile arrives column by column (`tile[j]` holds `MR` rows of column `j`), but
+//! each row of `C` wants its `nr` values side by side: each 16-row half of the tile is
+//! transposed in registers, then every row is updated with one masked load/store
+//! ([`store_rows`]). For a `C'` with contiguous columns (`C' = C^T`, as in `grad W1`) each
+//! 16 rows of a tile column are one masked store ([`store_columns`]). The element operations
+//! are those of `store::write_run`, in the same order, so all paths round alike.
 //!
 //! AVX-512 intrinsics and target features are stable since Rust 1.89 (see `mod.rs`).
 
@@ -13,7 +15,7 @@ use std::arch::x86_64::{
 };
 
 use super::pack_avx512::transpose16;
-use super::store::{Activation, Step};
+use super::store::{Activation, Bias, Step, TileWrite};
 
 /// The bias of a row-major store: one per column of the tile or one per row.
 #[derive(Clone, Copy)]
@@ -70,6 +72,58 @@ pub(crate) unsafe fn store_rows(
             // (contract) and `mask` covers exactly the first nr columns; a per-column bias
             // holds nr values, a per-row bias mr > i.
             unsafe { store_row(t, c.add(i * rs), mask, i, w) };
+        }
+    }
+}
+
+/// Writes columns `0..nr` and rows `0..mr` of the tile (`tile[j * tile_mr + i]`) into `C'` at
+/// `c`, for a `C'` whose columns are contiguous (column `j` at `c + j * cs`: `C' = C^T` of a
+/// row-major `C`, as in `grad W1`): 16 rows of a column per masked vector store, through
+/// [`store_row`], so the element operations are those of `store::write_run`, in the same order.
+///
+/// # Safety
+/// AVX-512F must be available; `tile` must hold `nr` columns of `tile_mr >= 16 * ceil(mr / 16)`
+/// values; `c + j * cs + i` must be writable for `i < mr`, `j < nr`; a bias in `w` must cover
+/// the tile's rows (`i0 + mr`) or columns (`j0 + nr`).
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn store_columns(
+    tile: &[f32],
+    tile_mr: usize,
+    c: *mut f32,
+    cs: usize,
+    mr: usize,
+    nr: usize,
+    w: TileWrite<'_>,
+) {
+    assert!(tile.len() >= nr * tile_mr && tile_mr >= mr.div_ceil(16) * 16);
+    for j in 0..nr {
+        for half in 0..mr.div_ceil(16) {
+            let i = 16 * half;
+            let lanes = 16.min(mr - i);
+            let mask = ((1u32 << lanes) - 1) as u16;
+            // The lanes are rows of C': a per-row bias has a value per lane, a per-column bias
+            // one value for the whole run (`store_row`'s per-"row" bias, indexed by `j`).
+            let finish = w.finish.map(|f| {
+                let bias = match f.bias {
+                    Bias::None => RowBias::None,
+                    Bias::PerRow(b) => RowBias::PerColumn(&b[w.i0 + i..w.i0 + i + lanes]),
+                    Bias::PerColumn(b) => RowBias::PerRow(&b[w.j0..w.j0 + nr]),
+                };
+                (bias, f.activation)
+            });
+            let write = RowWrite {
+                alpha: w.alpha,
+                step: w.step,
+                finish,
+            };
+            // SAFETY: column j < nr holds `tile_mr >= i + 16` values (asserted); rows
+            // `i..i + lanes` of column j of C' are writable (contract) and `mask` covers
+            // exactly those lanes; the per-lane bias holds `lanes` values, the per-run one
+            // `nr > j`.
+            unsafe {
+                let t = _mm512_loadu_ps(tile.as_ptr().add(j * tile_mr + i));
+                store_row(t, c.add(j * cs + i), mask, j, write);
+            }
         }
     }
 }
