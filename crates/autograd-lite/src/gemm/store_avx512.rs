@@ -96,6 +96,25 @@ pub(crate) unsafe fn store_columns(
     w: TileWrite<'_>,
 ) {
     assert!(tile.len() >= nr * tile_mr && tile_mr >= mr.div_ceil(16) * 16);
+    let plain = matches!(w.step, Step::First { beta } if beta == 0.0)
+        && w.finish
+            .is_none_or(|f| matches!((f.bias, f.activation), (Bias::None, Activation::Identity)));
+    if plain {
+        // `C' = alpha * T`, the most common case (a product into a fresh `C`, as every
+        // gradient is): one multiply and one store per vector, without the per-vector cases.
+        let alpha = _mm512_set1_ps(w.alpha);
+        for j in 0..nr {
+            for i in (0..mr).step_by(16) {
+                let mask = ((1u32 << 16.min(mr - i)) - 1) as u16;
+                // SAFETY: as below.
+                unsafe {
+                    let t = _mm512_loadu_ps(tile.as_ptr().add(j * tile_mr + i));
+                    _mm512_mask_storeu_ps(c.add(j * cs + i), mask, _mm512_mul_ps(alpha, t));
+                }
+            }
+        }
+        return;
+    }
     for j in 0..nr {
         for half in 0..mr.div_ceil(16) {
             let i = 16 * half;
