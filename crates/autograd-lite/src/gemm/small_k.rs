@@ -38,6 +38,8 @@ pub(crate) const SMALL_K: usize = 16;
 /// rows, 6 measured fastest on `grad h` (256 x 10 x 100) alternated with matrixmultiply:
 /// 77-79 GFLOP/s against 74 for 8 rows, 71 for 7 and 60 for 10.
 const ROWS: usize = 6;
+/// Rows of the block after the full ones, when that many are left.
+const TAIL_ROWS: usize = 4;
 /// Columns of `C` per vector (a block is one or two vectors wide).
 const LANES: usize = 16;
 
@@ -122,7 +124,9 @@ struct Job<'a> {
     activation: Activation,
 }
 
-/// Every block of this share: full blocks of `ROWS` rows, then the last rows one at a time.
+/// Every block of this share: full blocks of `ROWS` rows, then a block of [`TAIL_ROWS`] if
+/// that many are left (256 = 42 x 6 + 4), then the last rows one at a time (a single row has
+/// only one or two multiply-add chains, so it waits on their latency).
 ///
 /// # Safety
 /// The CPU must support AVX-512F.
@@ -130,13 +134,21 @@ struct Job<'a> {
 #[target_feature(enable = "avx512f")]
 unsafe fn rows_avx512(job: Job<'_>, mut c: ArrayViewMut2<'_, f32>) {
     let m = c.nrows();
-    let full = m / ROWS * ROWS;
+    let mut full = m / ROWS * ROWS;
     for i0 in (0..full).step_by(ROWS) {
         // SAFETY: AVX-512F is available (this function's contract); rows i0..i0 + ROWS exist.
         unsafe {
             let a = rows_of_a::<ROWS>(&job, i0);
             blocks_of_row_avx512(&job, &a, &mut c, i0)
         };
+    }
+    if m - full >= TAIL_ROWS {
+        // SAFETY: as above, for rows full..full + TAIL_ROWS.
+        unsafe {
+            let a = rows_of_a::<TAIL_ROWS>(&job, full);
+            blocks_of_row_avx512(&job, &a, &mut c, full)
+        };
+        full += TAIL_ROWS;
     }
     for i0 in full..m {
         // SAFETY: as above, for row i0.
