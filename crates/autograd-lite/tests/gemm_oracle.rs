@@ -60,10 +60,10 @@ fn awkward_shapes_every_transpose_match_the_oracle() {
             check_case(kernel, m, k, n, 1.0, 0.0, &mut rng);
             check_case(kernel, n, m, k, 2.5, 1.0, &mut rng);
         }
-        // Tall and wide, and a reduction longer than two KC blocks (k > 2 * 512).
+        // Tall and wide, and a reduction of three KC blocks (k > 2 * 1024).
         check_case(kernel, 300, 13, 3, 1.0, 2.5, &mut rng);
         check_case(kernel, 3, 13, 300, 2.5, 0.0, &mut rng);
-        check_case(kernel, 37, 1031, 29, 1.0, 1.0, &mut rng);
+        check_case(kernel, 37, 2100, 29, 1.0, 1.0, &mut rng);
     }
 }
 

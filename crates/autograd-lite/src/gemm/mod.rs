@@ -24,7 +24,7 @@
 //!
 //! Peak of this machine, for reference: 118 GFLOP/s per core (32 f32 flops per cycle at about
 //! 3.7 GHz), measured with 24 independent register-only `vfmadd231ps zmm` chains (and the same
-//! with 12 ymm chains); the kernel reaches about 100 GFLOP/s (85 %) on 512^3, one thread.
+//! with 12 ymm chains); the kernel reaches about 105 GFLOP/s (89 %) on 512^3, one thread.
 //!
 //! Orientation: the kernel vectorises along the rows of its tile. Computing `C^T = B^T A^T`
 //! instead of `C = A B` swaps which dimension of `C` is vectorised; we pick the one with the
