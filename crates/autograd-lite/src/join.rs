@@ -3,9 +3,10 @@
 //! `rayon::join(a, b)` runs `a` on the calling thread and offers `b` to the pool. When `a` ends
 //! first and `b` runs on another thread, the caller polls for a few rounds, then goes to sleep
 //! until `b`'s thread wakes it. On the 2-vCPU VM the figures in the README come from, that
-//! wake-up took 10-30 µs, and a training step joins twice: up to a tenth of a 550 µs step went
-//! to it. [`join`] is the same call, except that once `a` is done the caller keeps polling until
-//! `b` is done, so it goes on within a microsecond of `b`'s end.
+//! wake-up took 10-30 µs, and a training step joins twice. [`join`] is the same call, except
+//! that once `a` is done the caller keeps polling until `b` is done, so it goes on within a
+//! microsecond of `b`'s end (0.08 µs measured from seeing the flag to returning). With it the
+//! epoch's median went from 0.138 to 0.135 s in alternated runs.
 //!
 //! Meant for joins whose two parts take about as long: the caller burns its core while it
 //! waits. After [`SPINS_BEFORE_YIELD`] polls it also yields the core to the OS on every poll,
