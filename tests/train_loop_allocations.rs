@@ -49,38 +49,43 @@ fn the_last_sixty_steps_of_an_epoch_allocate_nothing() {
 
         let (mut next_images, mut next_labels) = (Vec::new(), Vec::new());
         train.gather(all[first], &mut images, &mut labels);
-        let mut steps = 0;
-        // One step as `trainer`'s loop runs it: `images` holds batch `i`, then the SGD update
-        // and the gather of batch `i + 1` run as two rayon tasks.
-        let mut run_step = |i: usize| {
+        // Each step as `trainer`'s loop runs it: `images` holds batch `i`; the forward/backward
+        // takes the proof of the last update that the step's copy of the weights is fresh;
+        // then the SGD update and the gather of batch `i + 1` run as two rayon tasks. The first
+        // two steps create what is created once (the momentum buffers, gather's buffers).
+        let mut fresh = None;
+        let mut seen = [(0.0f32, 0.0f64, 0.0f64); COUNTED];
+        let mut loss_before = 0.0;
+        let mut before = 0;
+        for (steps, i) in (first..first + 2 + COUNTED).enumerate() {
+            if steps == 2 {
+                before = counting_alloc::allocations();
+            }
             // StepLR(step_size = 20, gamma = 0.5), written into the group as a scheduler would.
-            sgd.set_lr(0, 0.1 * 0.5f64.powi(steps / 20)).unwrap();
-            steps += 1;
-            let out = step.forward_backward(&mlp, &images, &labels);
-            let grads = step.grads();
-            let mut params = mlp.params_mut();
-            let (report, ()) = autograd_lite::join::join(
-                || sgd.step(&mut params, &grads),
+            sgd.set_lr(0, 0.1 * 0.5f64.powi(steps as i32 / 20)).unwrap();
+            let out = match fresh.take() {
+                Some(fresh) => step.forward_backward_fresh(fresh, &images, &labels),
+                None => step.forward_backward(&mlp, &images, &labels),
+            };
+            let (report, proof) = step.update(
+                &mut mlp,
+                |params, grads| sgd.step(params, grads).map(|r| r.tensors[0]),
                 || {
                     if let Some(next) = all.get(i + 1) {
                         train.gather(next, &mut next_images, &mut next_labels);
                     }
                 },
             );
+            fresh = Some(proof);
             let report = report.unwrap();
-            let seen = (out.loss, report.tensors[0].param_norm, report.tensors[0].lr);
             std::mem::swap(&mut images, &mut next_images);
             std::mem::swap(&mut labels, &mut next_labels);
-            seen
-        };
-        // Two steps to create what is created once: the momentum buffers, gather's buffers.
-        let (loss_before, _, _) = run_step(first);
-        run_step(first + 1);
-
-        let before = counting_alloc::allocations();
-        let mut seen = [(0.0f32, 0.0f64, 0.0f64); COUNTED];
-        for (slot, i) in seen.iter_mut().zip(first + 2..) {
-            *slot = run_step(i);
+            if steps == 0 {
+                loss_before = out.loss;
+            }
+            if steps >= 2 {
+                seen[steps - 2] = (out.loss, report.param_norm, report.lr);
+            }
         }
         let allocations = counting_alloc::allocations() - before;
 

@@ -6,8 +6,9 @@
 //! `interval = "epoch"`) `scheduler.step()` or, for ReduceLROnPlateau, `scheduler.step(metric)`.
 //!
 //! On two cores a step keeps both busy: `TrainStep` runs the two halves of the batch as two
-//! rayon tasks, and while one core runs the SGD update the other gathers the next batch (its
-//! 256 scattered image reads do not depend on the weights).
+//! rayon tasks, and `TrainStep::update` runs the SGD update (and then copies the weights for
+//! the next step's second half) on one core while the other gathers the next batch (its 256
+//! scattered image reads do not depend on the weights).
 
 use std::fmt;
 use std::io::IsTerminal;
@@ -273,13 +274,18 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
         if let Some(first) = batches.peek() {
             data.train.gather(first, &mut images, &mut labels);
         }
+        // The proof that the step's copy of the parameters matches `mlp` (made by the update).
+        let mut fresh = None;
         while let Some(batch) = batches.next() {
             if state.step >= max_steps {
                 break;
             }
             // `images` and `labels` hold `batch` (gathered during the previous update).
             let lr = sgd.lr(0);
-            let out = step_ws.forward_backward(&mlp, &images, &labels);
+            let out = match fresh.take() {
+                Some(fresh) => step_ws.forward_backward_fresh(fresh, &images, &labels),
+                None => step_ws.forward_backward(&mlp, &images, &labels),
+            };
             let step_number = state.step + 1;
             if !out.loss.is_finite() || f64::from(out.loss) > DIVERGED_LOSS {
                 bar.finish_and_clear();
@@ -293,20 +299,18 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
                 ));
             }
             let next = batches.peek().copied();
-            let (report, ()) = {
-                let grads = step_ws.grads();
-                let mut params = mlp.params_mut();
-                // The next batch does not depend on the weights: the other core gathers it while
-                // this one updates them.
-                autograd_lite::join::join(
-                    || sgd.step(&mut params, &grads),
-                    || {
-                        if let Some(next) = next {
-                            data.train.gather(next, &mut next_images, &mut next_labels);
-                        }
-                    },
-                )
-            };
+            // The next batch does not depend on the weights: the other core gathers it while
+            // this one updates them.
+            let (report, proof) = step_ws.update(
+                &mut mlp,
+                |params, grads| sgd.step(params, grads),
+                || {
+                    if let Some(next) = next {
+                        data.train.gather(next, &mut next_images, &mut next_labels);
+                    }
+                },
+            );
+            fresh = Some(proof);
             let report = report.context("the optimizer step failed")?;
             std::mem::swap(&mut images, &mut next_images);
             std::mem::swap(&mut labels, &mut next_labels);

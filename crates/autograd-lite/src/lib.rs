@@ -39,7 +39,7 @@
 //!   initialisation.
 //! - [`weights`]: safetensors load/save with PyTorch's names; [`WeightsError`].
 //! - [`step`]: [`TrainStep`] (the allocation-free forward/backward workspace, two halves of the
-//!   batch in parallel) and [`evaluate`].
+//!   batch in parallel; `update` runs the optimizer beside other work) and [`evaluate`].
 //! - [`join`](mod@join): `rayon::join` whose caller waits for the other part awake, for the
 //!   training step's two meetings of the cores.
 //! - [`reference`](mod@reference): the MLP's backward derived by hand, the tape's second reference in tests.
@@ -65,6 +65,6 @@ pub mod weights;
 pub use init::SplitMix64;
 pub use linear::{Linear, Operand, PIXEL_SCALE};
 pub use mlp::Mlp;
-pub use step::{evaluate, Evaluation, StepOutput, TrainStep};
+pub use step::{evaluate, Evaluation, Fresh, StepOutput, TrainStep};
 pub use tape::{Session, Tape, Var};
 pub use weights::WeightsError;

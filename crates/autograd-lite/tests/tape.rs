@@ -206,6 +206,60 @@ fn train_step_gives_the_same_bits_on_one_two_and_three_threads() {
     assert_eq!(one, run(3), "1 vs 3 threads");
 }
 
+/// Steps through `TrainStep::update` and `forward_backward_fresh` (the second half reading the
+/// copy of the weights that the update made) give the bits of steps that copy the weights at
+/// the start of `forward_backward`, on one and on two threads, with `beside` run each time.
+/// A copy left stale would give the second half the old weights and change the gradients.
+#[test]
+fn fresh_copy_steps_equal_plain_steps_bit_for_bit() {
+    let batches: Vec<(Vec<u8>, Vec<u8>)> = (0..4)
+        .map(|seed| random_mlp_batch(30 + seed, &Mlp::new(784, 100, 10, 9), 256))
+        .collect();
+    // Plain SGD, as a stand-in for the optimizer: p -= 0.5 g.
+    let sgd = |params: &mut [&mut [f32]; 4], grads: &[&[f32]; 4]| {
+        for (p, g) in params.iter_mut().zip(grads) {
+            for (p, &g) in p.iter_mut().zip(g.iter()) {
+                *p -= 0.5 * g;
+            }
+        }
+    };
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let (mut plain_mlp, mut fresh_mlp) =
+                (Mlp::new(784, 100, 10, 9), Mlp::new(784, 100, 10, 9));
+            let mut plain = TrainStep::new(&plain_mlp, 256);
+            let mut step = TrainStep::new(&fresh_mlp, 256);
+            let mut fresh = None;
+            let mut beside_ran = 0;
+            for (i, (images, labels)) in batches.iter().enumerate() {
+                let want = plain.forward_backward(&plain_mlp, images, labels);
+                let got = match fresh.take() {
+                    Some(fresh) => step.forward_backward_fresh(fresh, images, labels),
+                    None => step.forward_backward(&fresh_mlp, images, labels),
+                };
+                assert_eq!(got, want, "{threads} threads, step {i}: output");
+                assert_eq!(
+                    step.grads(),
+                    plain.grads(),
+                    "{threads} threads, step {i}: grads"
+                );
+                let ((), _) = plain.update(&mut plain_mlp, sgd, || ());
+                let ((), proof) = step.update(&mut fresh_mlp, sgd, || beside_ran += 1);
+                fresh = Some(proof);
+            }
+            assert_eq!(
+                fresh_mlp, plain_mlp,
+                "{threads} threads: weights after the steps"
+            );
+            assert_eq!(beside_ran, batches.len());
+        });
+    }
+}
+
 #[test]
 fn whole_mlp_gradients_match_f64_finite_differences() {
     let mut mlp = Mlp::new(20, 7, 4, 3);
