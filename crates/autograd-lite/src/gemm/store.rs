@@ -235,16 +235,9 @@ mod tests {
     use super::*;
 
     /// Deterministic values in [-1, 1), some negative so ReLU has work.
-    fn values(len: usize, seed: u32) -> Vec<f32> {
-        let mut state = seed.wrapping_mul(2_654_435_761) | 1;
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                (state >> 8) as f32 / (1u32 << 23) as f32 - 1.0
-            })
-            .collect()
+    fn values(len: usize, seed: u64) -> Vec<f32> {
+        let mut rng = crate::SplitMix64::new(seed);
+        (0..len).map(|_| rng.uniform_symmetric(1.0)).collect()
     }
 
     /// `store_tile` into a `C'` with contiguous columns (the vectorised store where the CPU
