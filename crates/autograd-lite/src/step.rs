@@ -142,7 +142,7 @@ impl TrainStep {
     }
 
     /// Runs `update(params, grads)` on this thread, with the gradients of the last
-    /// [`TrainStep::forward_backward`] and `mlp`'s parameters (both in [`Mlp::PARAM_NAMES`]
+    /// forward/backward (either form) and `mlp`'s parameters (both in [`Mlp::PARAM_NAMES`]
     /// order), then copies the updated parameters for the second half of the next step; on
     /// another thread, `beside` runs meanwhile (the trainer gathers the next batch there).
     /// Returns the update's result and the proof that the copy is fresh.
@@ -196,7 +196,8 @@ impl TrainStep {
         }
     }
 
-    /// The gradients of the last [`TrainStep::forward_backward`], in [`Mlp::PARAM_NAMES`] order,
+    /// The gradients of the last forward/backward ([`TrainStep::forward_backward`] or
+    /// [`TrainStep::forward_backward_fresh`]), in [`Mlp::PARAM_NAMES`] order,
     /// row-major like the parameters (zeros before the first step).
     pub fn grads(&self) -> [&[f32]; 4] {
         [0, 1, 2, 3].map(|k| self.grads[k].as_slice())
