@@ -78,9 +78,11 @@ impl TrainStep {
     /// A workspace for `mlp`'s shapes and batches of up to `max_batch` samples. Runs one pass
     /// on a blank batch so every buffer is allocated here; gradients start at zero.
     ///
-    /// The GEMM keeps its packing buffers per thread and creates them on first use, so the
-    /// blank pass also runs once on every rayon thread (as the caller of each GEMM shape): no
-    /// worker thread allocates in a later step either. Build it, and run the steps, inside the
+    /// The GEMM keeps its packing buffers per thread and creates them on first use, so they are
+    /// first reserved on every rayon thread for any shape ([`crate::gemm::reserve_buffers`]):
+    /// a blank pass alone would size them for the full batch only, and a short last batch can
+    /// pack differently (its halves may turn the forward's orientation, packing the pixels as
+    /// `B`). No worker thread allocates in a later step either. Build it, and run the steps, inside the
     /// rayon pool (`ThreadPool::install`, or `rayon::scope` for the global pool): a task sent
     /// from a thread outside the pool goes through rayon's global job queue, which allocates a
     /// block of slots every 63 jobs.
@@ -94,11 +96,7 @@ impl TrainStep {
         if max_batch > 0 {
             let images = vec![0u8; max_batch * mlp.inputs()];
             let labels = vec![0u8; max_batch];
-            let [(images_half, labels_half), _] = halves(mlp.inputs(), &images, &labels);
-            rayon::broadcast(|_| {
-                let mut tape = Tape::new();
-                record_and_backward(&mut tape, mlp, images_half, labels_half, max_batch)
-            });
+            crate::gemm::reserve_buffers();
             step.forward_backward(mlp, &images, &labels);
             step.grads.iter_mut().for_each(|g| g.fill(0.0));
         }

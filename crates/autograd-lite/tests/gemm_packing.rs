@@ -1,8 +1,10 @@
 //! Every packing route writes the same panels: the product is the same to the bit whether an
 //! operand is row-major (packed by the vectorised transpose), column-major (packed by
-//! contiguous runs) or strided both ways (packed element by element), for full and partial
-//! panels (`rows < MR` or `< NR`) and reduction lengths with and without a tail of fewer than
-//! 16 steps. The first layout is also checked against the oracle.
+//! contiguous runs, or read in place: `A'` with contiguous panels, `B'` with contiguous rows),
+//! or strided both ways (packed element by element), for full and partial panels (`rows < MR`
+//! or `< NR`), reduction lengths with and without a tail of fewer than 16 steps, and a
+//! reduction cut into several blocks (`k > KC_MAX`, where an in-place panel starts mid-row).
+//! The first layout is also checked against the oracle.
 
 mod gemm_common;
 
@@ -46,9 +48,11 @@ impl<T: Copy + Default> Layouts<T> {
     }
 }
 
-/// Shapes around the tile edges of every kernel (10, 16, 32) and reduction tails (`k % 16`).
-const SHAPES: [(usize, usize, usize); 9] = [
+/// Shapes around the tile edges of every kernel (10, 16, 32), reduction tails (`k % 16`) and
+/// reduction blocks (`k = 2100`: three blocks of 700).
+const SHAPES: [(usize, usize, usize); 10] = [
     (100, 40, 784),
+    (33, 2100, 47),
     (784, 47, 100),
     (33, 17, 11),
     (9, 31, 47),

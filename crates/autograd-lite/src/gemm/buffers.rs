@@ -28,7 +28,10 @@ pub(crate) fn with_buffer<R>(slot: Slot, len: usize, f: impl FnOnce(&mut [f32]) 
     };
     let mut buf = key.with(Cell::take);
     if buf.len() < len {
-        buf.resize(len, 0.0);
+        // The contents are scratch: a fresh zeroed block replaces the old one. Zeroed memory
+        // comes from the OS untouched, so a buffer reserved for the largest shape costs
+        // resident memory only where a GEMM actually packs.
+        buf = vec![0.0; len];
     }
     let out = f(&mut buf[..len]);
     key.with(|cell| {

@@ -17,6 +17,7 @@
 //! AVX-512 intrinsics and `target_feature(enable = "avx512f")` are stable since Rust 1.89, so
 //! this file needs 1.89 (the workspace's `rust-version` must say so; `mod.rs` tells clippy).
 
+use super::blocking::loops::BPanel;
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::{
     __m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
@@ -27,28 +28,33 @@ pub(crate) const MR: usize = 32;
 /// Columns of the tile (the broadcast direction).
 pub(crate) const NR: usize = 10;
 
-/// `tile <- sum_p a[p] (outer) b[p]` over the `kc = b.len() / NR` steps of the packed B panel
-/// (`NR` values per step); step `p` of the A panel is the `MR` values at `a + p * a_step`
-/// (`a_step = MR` in a packed panel, the operand's own stride when it is read in place).
+/// `tile <- sum_p a[p] (outer) b[p]` over the `b.kc` steps of the B panel; step `p` of the A
+/// panel is the `MR` values at `a + p * a_step` (`a_step = MR` in a packed panel, the operand's
+/// own stride when it is read in place), and value `j` of step `p` of the B panel is at
+/// `b.ptr + p * b.step + j * b.col` (`step = NR`, `col = 1` when packed). B is broadcast one
+/// value at a time, so its layout costs nothing here.
 ///
 /// # Safety
-/// The CPU must support AVX-512F (the dispatcher checks with `is_x86_feature_detected!`), and
-/// the `MR` floats at `a + p * a_step` must be readable for every step `p < kc`.
+/// The CPU must support AVX-512F (the dispatcher checks with `is_x86_feature_detected!`), the
+/// `MR` floats at `a + p * a_step` must be readable for every step `p < b.kc`, and so must the
+/// `NR` values of every step of `b`.
 #[target_feature(enable = "avx512f")]
-pub(crate) unsafe fn kernel(a: *const f32, a_step: usize, b: &[f32], tile: &mut [[f32; MR]; NR]) {
+pub(crate) unsafe fn kernel(a: *const f32, a_step: usize, b: BPanel, tile: &mut [[f32; MR]; NR]) {
     let mut lo: [__m512; NR] = [_mm512_setzero_ps(); NR];
     let mut hi: [__m512; NR] = [_mm512_setzero_ps(); NR];
-    let mut at = a;
-    for bv in b.chunks_exact(NR) {
+    let (mut at, mut bt) = (a, b.ptr);
+    for _ in 0..b.kc {
         // SAFETY: the MR = 32 floats of this step at `at = a + p * a_step` are readable
         // (contract), so both 16-float loads are in bounds.
         let (a_lo, a_hi) = unsafe { (_mm512_loadu_ps(at), _mm512_loadu_ps(at.add(16))) };
         at = at.wrapping_add(a_step);
         for j in 0..NR {
-            let bj = _mm512_set1_ps(bv[j]);
+            // SAFETY: value j of this step of the B panel is readable (contract).
+            let bj = _mm512_set1_ps(unsafe { *bt.add(j * b.col) });
             lo[j] = _mm512_fmadd_ps(a_lo, bj, lo[j]);
             hi[j] = _mm512_fmadd_ps(a_hi, bj, hi[j]);
         }
+        bt = bt.wrapping_add(b.step);
     }
     for ((col, l), h) in tile.iter_mut().zip(lo).zip(hi) {
         // SAFETY: `col` holds MR = 32 floats, so both 16-float stores are in bounds.
@@ -65,24 +71,27 @@ pub(crate) unsafe fn kernel(a: *const f32, a_step: usize, b: &[f32], tile: &mut 
 /// writes only the panel's real rows.
 ///
 /// # Safety
-/// As for [`kernel`], with the 16 floats at `a + p * a_step` readable for every step `p < kc`.
+/// As for [`kernel`], with the 16 floats at `a + p * a_step` readable for every step `p < b.kc`.
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn kernel_top_half(
     a: *const f32,
     a_step: usize,
-    b: &[f32],
+    b: BPanel,
     tile: &mut [[f32; MR]; NR],
 ) {
     let mut acc: [__m512; NR] = [_mm512_setzero_ps(); NR];
-    let mut at = a;
-    for bv in b.chunks_exact(NR) {
+    let (mut at, mut bt) = (a, b.ptr);
+    for _ in 0..b.kc {
         // SAFETY: the first 16 floats of this step at `at = a + p * a_step` are readable
         // (contract).
         let a_top = unsafe { _mm512_loadu_ps(at) };
         at = at.wrapping_add(a_step);
-        for j in 0..NR {
-            acc[j] = _mm512_fmadd_ps(a_top, _mm512_set1_ps(bv[j]), acc[j]);
+        for (j, acc_j) in acc.iter_mut().enumerate() {
+            // SAFETY: value j of this step of the B panel is readable (contract).
+            let bj = _mm512_set1_ps(unsafe { *bt.add(j * b.col) });
+            *acc_j = _mm512_fmadd_ps(a_top, bj, *acc_j);
         }
+        bt = bt.wrapping_add(b.step);
     }
     for (col, t) in tile.iter_mut().zip(acc) {
         // SAFETY: `col` holds MR = 32 floats; the store writes the first 16.

@@ -5,24 +5,29 @@
 //! (no `mul_add`), because without a guaranteed FMA instruction `mul_add` becomes a slow library
 //! call.
 
+use super::blocking::loops::BPanel;
+
 /// Rows of the tile (the vectorised direction).
 pub(crate) const MR: usize = 8;
 /// Columns of the tile (the broadcast direction).
 pub(crate) const NR: usize = 4;
 
-/// `tile <- sum_p a[p] (outer) b[p]` over the steps of the packed B panel, step `p` of A the
-/// `MR` floats at `a + p * a_step` (see `kernel_avx512::kernel`).
+/// `tile <- sum_p a[p] (outer) b[p]` over the `b.kc` steps of the B panel, with the A and B
+/// layouts of `kernel_avx512::kernel`.
 ///
 /// # Safety
-/// The `MR` floats at `a + p * a_step` must be readable for every step `p < b.len() / NR`.
-pub(crate) unsafe fn kernel(a: *const f32, a_step: usize, b: &[f32], tile: &mut [[f32; MR]; NR]) {
+/// The `MR` floats at `a + p * a_step` and the `NR` values of step `p` of `b` must be readable
+/// for every step `p < b.kc`.
+pub(crate) unsafe fn kernel(a: *const f32, a_step: usize, b: BPanel, tile: &mut [[f32; MR]; NR]) {
     let mut acc = [[0.0f32; MR]; NR];
-    for (p, bv) in b.chunks_exact(NR).enumerate() {
+    for p in 0..b.kc {
         // SAFETY: this step's MR floats are readable (contract).
         let av = unsafe { std::slice::from_raw_parts(a.add(p * a_step), MR) };
-        for j in 0..NR {
-            for i in 0..MR {
-                acc[j][i] += av[i] * bv[j];
+        for (j, acc_j) in acc.iter_mut().enumerate() {
+            // SAFETY: value j of step p of the B panel is readable (contract).
+            let bj = unsafe { *b.ptr.add(p * b.step + j * b.col) };
+            for (c, &x) in acc_j.iter_mut().zip(av) {
+                *c += x * bj;
             }
         }
     }

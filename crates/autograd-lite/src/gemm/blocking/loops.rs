@@ -6,7 +6,8 @@
 //!
 //! ```text
 //! Loop 5 (jc): NC-column blocks of C'            sequential
-//!   pack B'[jc block, all k] into NR panels       parallel over panels (disjoint)
+//!   pack B'[jc block, all k] into NR panels,      parallel over panels (disjoint)
+//!     or read its full panels in place (`pack::InPlaceB`)
 //!   split the MR panels of rows among threads     parallel over rows of C' (disjoint)
 //!   Loop 3 (ic): MC-row blocks of that share
 //!     Loop 4 (pc): KC reduction blocks, in order
@@ -26,14 +27,25 @@ use rayon::prelude::*;
 
 use super::{kc_blocks, nc_block, MC, PAR_MIN_FLOPS};
 use crate::gemm::buffers::{with_buffer, Slot};
-use crate::gemm::pack::{pack_panels, InPlace, Source};
+use crate::gemm::pack::{pack_panels, InPlace, InPlaceB, Source};
 use crate::gemm::store::{store_tile, Finish, Step, TileDst, TileWrite};
 use crate::gemm::KC_MAX;
 
-/// A microkernel: `tile <- A panel * B panel^T` over the `b.len() / NR` steps of the packed B
-/// panel; step `p` of the A panel is the `MR` floats at `a + p * a_step`.
+/// A microkernel: `tile <- A panel * B panel^T` over the `b.kc` steps of the B panel; step `p`
+/// of the A panel is the `MR` floats at `a + p * a_step`.
 pub(crate) type KernelFn<const MR: usize, const NR: usize> =
-    unsafe fn(*const f32, usize, &[f32], &mut [[f32; MR]; NR]);
+    unsafe fn(*const f32, usize, BPanel, &mut [[f32; MR]; NR]);
+
+/// A micro-panel of `B'` as the kernel reads it: `kc` steps of `NR` values, value `j` of step
+/// `p` at `ptr + p * step + j * col`. A packed panel has `step = NR` and `col = 1`; a panel read
+/// in place has the operand's own strides (see `pack::InPlaceB`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BPanel {
+    pub(crate) ptr: *const f32,
+    pub(crate) kc: usize,
+    pub(crate) step: usize,
+    pub(crate) col: usize,
+}
 
 /// The microkernels of one instruction set: `full` for any panel, and `top_half` for a panel
 /// whose rows `MR / 2..MR` are all padding (the same products on the top rows only; kernels
@@ -87,21 +99,23 @@ pub(crate) unsafe fn gemm_blocked<const MR: usize, const NR: usize>(
     // Loop 5 (jc): NC-column blocks of C'.
     for jc in (0..n).step_by(nc_max) {
         let nc = nc_max.min(n - jc);
-        let b_panels = nc.div_ceil(NR);
+        // B' in place when the kernel can read it there: only a partial last panel is packed.
+        let packed_from = jc + BBlock::unpacked::<NR>(prob.b, jc..jc + nc) * NR;
+        let b_panels = (jc + nc - packed_from).div_ceil(NR);
         let panel_len = k * NR;
         with_buffer(Slot::B, b_panels * panel_len, |b_pack| {
             // Pack all of k for this column block, panels in parallel when it pays.
             let per_task = if parallel {
-                b_panels.div_ceil(threads)
+                b_panels.div_ceil(threads).max(1)
             } else {
-                b_panels
+                b_panels.max(1)
             };
             let pack_group = |(g, dst): (usize, &mut [f32])| {
-                let r0 = jc + g * per_task * NR;
+                let r0 = packed_from + g * per_task * NR;
                 let r1 = (r0 + per_task * NR).min(jc + nc);
                 pack_panels::<NR>(prob.b, r0..r1, 0..k, dst);
             };
-            if parallel {
+            if parallel && b_panels > 1 {
                 b_pack
                     .par_chunks_mut(per_task * panel_len)
                     .enumerate()
@@ -122,6 +136,54 @@ pub(crate) unsafe fn gemm_blocked<const MR: usize, const NR: usize>(
             };
             split_rows::<MR>(c_block, 0..m_panels, chunks, &rows);
         });
+    }
+}
+
+/// The `NR` panels of one column block of `B'`: the first `unpacked` read in place, the rest
+/// packed (all of `k`, panel after panel). Each thread makes its own from the packed block.
+struct BBlock<'a> {
+    in_place: Option<InPlaceB>,
+    unpacked: usize,
+    packed: &'a [f32],
+    /// Steps of every packed panel.
+    k: usize,
+}
+
+impl<'a> BBlock<'a> {
+    /// The column block `cols` of `C'` (rows of `B'`), whose packed panels are `packed`.
+    fn new<const NR: usize>(b: Source<'_>, cols: Range<usize>, packed: &'a [f32]) -> BBlock<'a> {
+        let in_place = InPlaceB::of::<NR>(b, cols.clone());
+        BBlock {
+            in_place,
+            unpacked: if in_place.is_some() {
+                cols.len() / NR
+            } else {
+                0
+            },
+            packed,
+            k: b.dim().1,
+        }
+    }
+
+    /// How many leading panels of the column block `cols` are read in place, not packed.
+    fn unpacked<const NR: usize>(b: Source<'_>, cols: Range<usize>) -> usize {
+        BBlock::new::<NR>(b, cols, &[]).unpacked
+    }
+
+    /// Panel `q`, reduction steps `pc..pc + kc`.
+    fn panel<const NR: usize>(&self, q: usize, pc: usize, kc: usize) -> BPanel {
+        match self.in_place {
+            Some(block) if q < self.unpacked => block.panel::<NR>(q, pc, kc),
+            _ => {
+                let start = (q - self.unpacked) * self.k * NR + pc * NR;
+                BPanel {
+                    ptr: self.packed[start..start + kc * NR].as_ptr(),
+                    kc,
+                    step: NR,
+                    col: 1,
+                }
+            }
+        }
     }
 }
 
@@ -161,6 +223,7 @@ unsafe fn compute_rows<const MR: usize, const NR: usize>(
 ) {
     let (m, k) = prob.a.dim();
     let (rows, nc) = c.dim();
+    let b_block = BBlock::new::<NR>(prob.b, jc..jc + nc, b_pack);
     let r0 = panels.start * MR;
     let r_end = (r0 + rows).min(m);
     let mc_max = (MC / MR).max(1) * MR;
@@ -188,7 +251,7 @@ unsafe fn compute_rows<const MR: usize, const NR: usize>(
                 for jr in 0..nc.div_ceil(NR) {
                     let j0 = jr * NR;
                     let nr = NR.min(nc - j0);
-                    let b_panel = &b_pack[jr * k * NR + pc * NR..jr * k * NR + (pc + kc) * NR];
+                    let b_panel = b_block.panel::<NR>(jr, pc, kc);
                     // Loop 1 (ir): MR panels of A.
                     for ir in 0..a_panels {
                         let i0 = ic + ir * MR;
@@ -205,11 +268,11 @@ unsafe fn compute_rows<const MR: usize, const NR: usize>(
                                 (a_pack[q * MR * kc..(q + 1) * MR * kc].as_ptr(), MR)
                             }
                         };
-                        // SAFETY: the caller guarantees the kernel's target features; the
-                        // B panel holds `kc` steps of NR values, and each of the `kc` steps of
-                        // the A panel holds MR readable values: a packed panel holds exactly
-                        // `kc * MR`, and an in-place panel is rows `i0..i0 + MR` of the
-                        // operand's view (`InPlace::of`), which `prob` borrows.
+                        // SAFETY: the caller guarantees the kernel's target features; each
+                        // of the `kc` steps of both panels holds MR (A) and NR (B) readable
+                        // values: a packed panel holds exactly `kc * MR` or `kc * NR`, and an
+                        // in-place panel is `MR` or `NR` whole rows of the operand's view
+                        // (`InPlace::of`, `InPlaceB::of`), which `prob` borrows.
                         unsafe { kernel(a_panel, a_step, b_panel, &mut tile) };
                         let write = TileWrite {
                             i0,
