@@ -16,7 +16,8 @@ thread_local! {
 pub(crate) enum Slot {
     /// The per-thread block of packed A panels.
     A,
-    /// The block of packed B panels shared by all threads of one GEMM.
+    /// The block of packed B panels shared by all threads of one GEMM (those not read in
+    /// place).
     B,
 }
 

@@ -3,8 +3,9 @@
 //! Operands are ndarray views with any strides, so `op(A) = A^T` is just `a.t()`. The work is
 //! done by the five labelled BLIS loops in [`blocking::loops`](self): both operands are packed
 //! into panels (`pack.rs`; an f32 `A'` whose panels already lie contiguous in memory, like
-//! `x^T` of a row-major `x`, is read in place instead, unless its stride is a multiple of 256
-//! bytes), a register-blocked `MR x NR` microkernel multiplies a pair of panels
+//! `x^T` of a row-major `x`, and an f32 `B'` whose rows run along `k`, like `W1` in `x W1^T`,
+//! are read in place instead, unless a stride is a multiple of 256 bytes), a register-blocked
+//! `MR x NR` microkernel multiplies a pair of panels
 //! (`kernel_avx512.rs`, `kernel_avx2.rs`, `kernel_portable.rs`, chosen once at run time by CPU
 //! feature detection), and the finished tile is written back with the fused epilogue
 //! (`store.rs`). Rayon splits only disjoint row blocks of `C`, never the reduction, so results
