@@ -186,3 +186,46 @@ fn a_half_empty_last_panel_gives_the_bits_of_a_full_one() {
         }
     }
 }
+
+/// Full tiles of a `C'` with contiguous columns (`C' = C^T` of a row-major `C`, as in `grad W1`,
+/// 100 x 256 x 784) that take `alpha * T` and nothing else are written by the AVX-512 kernel
+/// straight from its registers. They must get the bits of the same product written through
+/// the tile store, here into every other column of a wider array (no contiguous column): for
+/// `alpha` 1 and 0.5, and, where the store must not be skipped, `beta = 0.5` and a bias + ReLU.
+#[test]
+fn tiles_stored_from_the_registers_get_the_bits_of_the_tile_store() {
+    let mut rng = Rng::new(14);
+    let (m, k, n) = (100, 256, 784);
+    let (a, b) = (rng.matrix(m, k), rng.matrix(k, n));
+    let c0 = rng.matrix(m, n);
+    let bias = rng.matrix(1, n).into_raw_vec_and_offset().0;
+    let cases: [(f32, f32, Epilogue<'_>); 4] = [
+        (1.0, 0.0, Epilogue::None),
+        (0.5, 0.0, Epilogue::None),
+        (1.0, 0.5, Epilogue::None),
+        (1.0, 0.0, Epilogue::AddBiasRelu(&bias)),
+    ];
+    for kernel in kernels() {
+        for (alpha, beta, epilogue) in cases {
+            let mut direct = c0.clone();
+            let mut spread = Array2::from_elem((m, 2 * n), f32::NAN);
+            spread.slice_mut(s![.., ..;2]).assign(&c0);
+            gemm_with_kernel(
+                kernel,
+                alpha,
+                a.view(),
+                b.view(),
+                beta,
+                direct.view_mut(),
+                epilogue,
+            );
+            let strided = spread.slice_mut(s![.., ..;2]);
+            gemm_with_kernel(kernel, alpha, a.view(), b.view(), beta, strided, epilogue);
+            assert_eq!(
+                direct,
+                spread.slice(s![.., ..;2]),
+                "{kernel:?} alpha {alpha} beta {beta} {epilogue:?}"
+            );
+        }
+    }
+}

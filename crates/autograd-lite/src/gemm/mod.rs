@@ -366,6 +366,7 @@ fn run<'a>(
                 let kernels = Kernels {
                     full: kernel_avx512::kernel,
                     top_half: kernel_avx512::kernel_top_half,
+                    to_columns: Some(kernel_avx512::kernel_to_columns),
                 };
                 gemm_blocked(kernels, &prob, c)
             }

@@ -65,6 +65,18 @@ pub(crate) struct TileWrite<'a> {
     pub(crate) finish: Option<Finish<'a>>,
 }
 
+impl TileWrite<'_> {
+    /// Whether the write is `C' = alpha * T` and nothing else: a first (or only) reduction
+    /// block with `beta = 0`, then no bias and no activation (a product into a fresh `C`, as
+    /// every gradient is).
+    pub(crate) fn is_plain(&self) -> bool {
+        matches!(self.step, Step::First { beta } if beta == 0.0)
+            && self.finish.is_none_or(|f| {
+                matches!((f.bias, f.activation), (Bias::None, Activation::Identity))
+            })
+    }
+}
+
 /// An `mr x nr` block of `C'` as a pointer and strides (element `(i, j)` at `ptr + i*rs + j*cs`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct TileDst {

@@ -96,10 +96,7 @@ pub(crate) unsafe fn store_columns(
     w: TileWrite<'_>,
 ) {
     assert!(tile.len() >= nr * tile_mr && tile_mr >= mr.div_ceil(16) * 16);
-    let plain = matches!(w.step, Step::First { beta } if beta == 0.0)
-        && w.finish
-            .is_none_or(|f| matches!((f.bias, f.activation), (Bias::None, Activation::Identity)));
-    if plain {
+    if w.is_plain() {
         // `C' = alpha * T`, the most common case (a product into a fresh `C`, as every
         // gradient is): one multiply and one store per vector, without the per-vector cases.
         let alpha = _mm512_set1_ps(w.alpha);

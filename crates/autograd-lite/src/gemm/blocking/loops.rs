@@ -47,21 +47,36 @@ pub(crate) struct BPanel {
     pub(crate) col: usize,
 }
 
-/// The microkernels of one instruction set: `full` for any panel, and `top_half` for a panel
+/// A microkernel that writes `alpha * A panel * B panel^T` straight into a full tile of a `C'`
+/// with contiguous columns.
+pub(crate) type ToColumnsFn = unsafe fn(*const f32, usize, BPanel, ColumnsOut);
+
+/// Where [`ToColumnsFn`] writes: column `j` of the tile at `ptr + j * cs`, its rows contiguous.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ColumnsOut {
+    pub(crate) ptr: *mut f32,
+    pub(crate) cs: usize,
+    pub(crate) alpha: f32,
+}
+
+/// The microkernels of one instruction set: `full` for any panel, `top_half` for a panel
 /// whose rows `MR / 2..MR` are all padding (the same products on the top rows only; kernels
-/// without such a variant pass `full` again).
+/// without such a variant pass `full` again), and `to_columns`, when the set has one, for a
+/// full tile of a `C'` with contiguous columns that takes `alpha * T` and nothing else.
 #[derive(Clone, Copy)]
 pub(crate) struct Kernels<const MR: usize, const NR: usize> {
     pub(crate) full: KernelFn<MR, NR>,
     pub(crate) top_half: KernelFn<MR, NR>,
+    pub(crate) to_columns: Option<ToColumnsFn>,
 }
 
 impl<const MR: usize, const NR: usize> Kernels<MR, NR> {
-    /// A single kernel for every panel.
+    /// A single kernel for every panel, its tiles stored by `store_tile`.
     pub(crate) fn only(kernel: KernelFn<MR, NR>) -> Kernels<MR, NR> {
         Kernels {
             full: kernel,
             top_half: kernel,
+            to_columns: None,
         }
     }
 }
@@ -268,12 +283,6 @@ unsafe fn compute_rows<const MR: usize, const NR: usize>(
                                 (a_pack[q * MR * kc..(q + 1) * MR * kc].as_ptr(), MR)
                             }
                         };
-                        // SAFETY: the caller guarantees the kernel's target features; each
-                        // of the `kc` steps of both panels holds MR (A) and NR (B) readable
-                        // values: a packed panel holds exactly `kc * MR` or `kc * NR`, and an
-                        // in-place panel is `MR` or `NR` whole rows of the operand's view
-                        // (`InPlace::of`, `InPlaceB::of`), which `prob` borrows.
-                        unsafe { kernel(a_panel, a_step, b_panel, &mut tile) };
                         let write = TileWrite {
                             i0,
                             j0: jc + j0,
@@ -289,6 +298,32 @@ unsafe fn compute_rows<const MR: usize, const NR: usize>(
                             mr,
                             nr,
                         };
+                        // SAFETY (both kernel calls): the caller guarantees the kernels'
+                        // target features; each of the `kc` steps of both panels holds MR (A)
+                        // and NR (B) readable values: a packed panel holds exactly `kc * MR` or
+                        // `kc * NR`, and an in-place panel is `MR` or `NR` whole rows of the
+                        // operand's view (`InPlace::of`, `InPlaceB::of`), which `prob` borrows.
+                        match kernels.to_columns {
+                            Some(to_columns)
+                                if write.is_plain()
+                                    && c_rs == 1
+                                    && c_cs > 0
+                                    && (mr, nr) == (MR, NR) =>
+                            {
+                                let out = ColumnsOut {
+                                    ptr: dst.ptr,
+                                    cs: c_cs as usize,
+                                    alpha: prob.alpha,
+                                };
+                                // SAFETY: as above; the full tile's MR rows of each of its NR
+                                // columns lie inside `c` (borrowed mutably and alone), column
+                                // `j` at `dst.ptr + j * cs` with its rows contiguous.
+                                unsafe { to_columns(a_panel, a_step, b_panel, out) };
+                                continue;
+                            }
+                            // SAFETY: as above.
+                            _ => unsafe { kernel(a_panel, a_step, b_panel, &mut tile) },
+                        }
                         // SAFETY: rows `i0 - r0..+mr` and columns `j0..+nr` lie inside `c`,
                         // which this call borrows mutably and alone.
                         unsafe { store_tile(&tile, dst, write) };
