@@ -5,7 +5,8 @@
 //! does ten steps of arithmetic and is then transposed and stored: packing and storing cost
 //! more than the products. Here a block of `ROWS` rows x one or two vectors of `LANES` columns of
 //! `C` is summed in registers straight from `A` (one scalar per row and step) and the rows of
-//! `B` (one or two vectors per step), then written with the blocked path's row store:
+//! `B` (one or two vectors per step), then written with the blocked path's row store (or, when
+//! the product is stored alone, one masked store per vector):
 //!
 //! ```text
 //! for each block of ROWS rows i and LANES columns j of C:
@@ -220,7 +221,8 @@ unsafe fn rows_of_a<const R: usize>(job: &Job<'_>, i0: usize) -> [[f32; SMALL_K]
 
 /// The block of rows `i0..i0 + R` and columns `j0..j0 + V * LANES` (those that exist) of `c`:
 /// `acc[r] = sum over p of a[r][p] * B[p, j0..]`, from zero, in order of `p`, one fused
-/// multiply-add per step, then each row stored as the blocked path stores a tile row.
+/// multiply-add per step, then each row stored as the blocked path stores a tile row (a plain
+/// `alpha * acc` with one masked store per vector).
 ///
 /// # Safety
 /// The CPU must support AVX-512F; `i0 + R <= c.nrows()` and `j0 < c.ncols()`; the rows of `c`

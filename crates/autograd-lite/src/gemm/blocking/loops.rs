@@ -15,7 +15,9 @@
 //!         or read its full panels in place (`pack::InPlace`)
 //!       Loop 2 (jr): NR panels of the B block
 //!         Loop 1 (ir): MR panels of the A block
-//!           microkernel -> MR x NR tile -> store into C' (+ epilogue after the last pc)
+//!           microkernel -> MR x NR tile -> store into C' (+ epilogue after the last pc),
+//!             or, for a full tile of a C' with contiguous columns that takes alpha * T
+//!             alone, the kernel stores it itself (`Kernels::to_columns`)
 //! ```
 //! The reduction loop is never split across threads and its blocks depend on `k` only, so
 //! each element of `C` is summed in the same order for any thread count.
