@@ -82,10 +82,10 @@ impl TrainStep {
     /// first reserved on every rayon thread for any shape ([`crate::gemm::reserve_buffers`]):
     /// a blank pass alone would size them for the full batch only, and a short last batch can
     /// pack differently (its halves may turn the forward's orientation, packing the pixels as
-    /// `B`). No worker thread allocates in a later step either. Build it, and run the steps, inside the
-    /// rayon pool (`ThreadPool::install`, or `rayon::scope` for the global pool): a task sent
-    /// from a thread outside the pool goes through rayon's global job queue, which allocates a
-    /// block of slots every 63 jobs.
+    /// `B`). No worker thread allocates in a later step either. Build it, and run the steps,
+    /// inside the rayon pool (`ThreadPool::install`, or `rayon::scope` for the global pool): a
+    /// task sent from a thread outside the pool goes through rayon's global job queue, which
+    /// allocates a block of slots every 63 jobs.
     pub fn new(mlp: &Mlp, max_batch: usize) -> TrainStep {
         let mut step = TrainStep {
             halves: [Tape::new(), Tape::new()],

@@ -123,10 +123,11 @@ pub(crate) unsafe fn gemm_blocked<const MR: usize, const NR: usize>(
         with_buffer(Slot::B, b_panels * panel_len, |b_pack| {
             // Pack all of k for this column block, panels in parallel when it pays.
             let per_task = if parallel {
-                b_panels.div_ceil(threads).max(1)
+                b_panels.div_ceil(threads)
             } else {
-                b_panels.max(1)
-            };
+                b_panels
+            }
+            .max(1);
             let pack_group = |(g, dst): (usize, &mut [f32])| {
                 let r0 = packed_from + g * per_task * NR;
                 let r1 = (r0 + per_task * NR).min(jc + nc);
