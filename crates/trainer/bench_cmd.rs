@@ -9,14 +9,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use autograd_lite::gemm::ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
-use autograd_lite::gemm::{gemm, naive_gemm, Kernel};
+use autograd_lite::gemm::{gemm_with_kernel, naive_gemm, Epilogue, Kernel};
 use clap::{Args, Subcommand};
 
 /// What to measure.
 #[derive(Subcommand)]
 pub enum BenchCommand {
     /// GEMM throughput against matrixmultiply on the MLP's shapes and on squares.
-    #[command(after_help = "Examples:\n  trainer bench gemm\n  trainer bench gemm --threads 1")]
+    #[command(
+        after_help = "Examples:\n  trainer bench gemm\n  trainer bench gemm --threads 1\n  trainer bench gemm --kernel avx2"
+    )]
     Gemm(GemmArgs),
     /// Seconds per training epoch and per test pass of the default job (median and range).
     Train(crate::bench_train::BenchTrainArgs),
@@ -28,6 +30,16 @@ pub struct GemmArgs {
     /// Threads for both libraries (default: all cores).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     threads: Option<u16>,
+    /// Our GEMM's kernel: avx512, avx2 or portable [default: $AUTOGRAD_LITE_KERNEL, else the
+    /// best this CPU runs].
+    #[arg(long, value_name = "K", value_parser = parse_kernel)]
+    kernel: Option<Kernel>,
+}
+
+/// `--kernel K`: a kernel that exists and that this CPU can run, else the error that says which
+/// it can.
+pub fn parse_kernel(name: &str) -> Result<Kernel, String> {
+    Kernel::checked(name).map_err(|e| e.to_string())
 }
 
 /// Runs one bench subcommand.
@@ -89,17 +101,20 @@ fn bench_gemm(args: GemmArgs) -> anyhow::Result<()> {
         .num_threads(threads)
         .build()
         .context("could not start the rayon thread pool")?;
+    let kernel = match args.kernel {
+        Some(k) => k,
+        None => Kernel::active(),
+    };
     println!(
-        "GEMM, {threads} thread(s), kernel {:?} (MR x NR = {:?}); GFLOP/s = 2mnk / best time",
-        Kernel::detected(),
-        Kernel::detected().tile()
+        "GEMM, {threads} thread(s), kernel {kernel} (MR x NR = {:?}); GFLOP/s = 2mnk / best time",
+        kernel.tile()
     );
     println!(
         "{:<18} {:>17} {:>9} {:>9} {:>7} {:>10}  checked",
         "op", "m x k x n", "ours", "mmul", "ratio", "max|diff|"
     );
     for case in &CASES {
-        let row = pool.install(|| measure(case));
+        let row = pool.install(|| measure(case, kernel));
         let shape = format!("{}x{}x{}", case.m, case.k, case.n);
         println!(
             "{:<18} {:>17} {:>9.1} {:>9.1} {:>7.2} {:>10.2e}  {}",
@@ -122,7 +137,7 @@ struct Row {
     checked: String,
 }
 
-fn measure(case: &Case) -> Row {
+fn measure(case: &Case, kernel: Kernel) -> Row {
     let Case { m, k, n, .. } = *case;
     let a_store = filled(if case.a_transposed { (k, m) } else { (m, k) }, 1);
     let b_store = filled(if case.b_transposed { (n, k) } else { (k, n) }, 2);
@@ -140,7 +155,7 @@ fn measure(case: &Case) -> Row {
     let flops = 2.0 * (m * n * k) as f64;
     let mut mmul_c = c.clone();
     let (ours, mmul) = best_seconds_of_both(
-        || gemm(1.0, a, b, 0.0, c.view_mut()),
+        || gemm_with_kernel(kernel, 1.0, a, b, 0.0, c.view_mut(), Epilogue::None),
         || sgemm(a, b, mmul_c.view_mut()),
     );
     let ours_c = c;

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use autograd_lite::gemm::Kernel;
 use clap::Args;
 
 use crate::config::RunConfig;
@@ -15,7 +16,9 @@ use crate::training::{self, Console, RunOptions};
 
 /// Flags of `trainer bench train`.
 #[derive(Args, Debug)]
-#[command(after_help = "Example:\n  trainer bench train --epochs 5 --threads 2")]
+#[command(
+    after_help = "Examples:\n  trainer bench train --epochs 5 --threads 2\n  trainer bench train --kernel avx2"
+)]
 pub struct BenchTrainArgs {
     /// Epochs to time (each is a full pass over the 60,000 training images plus a test pass).
     #[arg(long, default_value_t = 5, value_name = "N")]
@@ -29,10 +32,17 @@ pub struct BenchTrainArgs {
     /// Folder with the Fashion-MNIST files [default: searched].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// GEMM kernel: avx512, avx2 or portable [default: $AUTOGRAD_LITE_KERNEL, else the best
+    /// this CPU runs]. Every kernel gives the same bits; only the seconds differ.
+    #[arg(long, value_name = "K", value_parser = crate::bench_cmd::parse_kernel)]
+    pub kernel: Option<Kernel>,
 }
 
 /// Runs `trainer bench train` on `--threads` threads.
 pub fn run(args: BenchTrainArgs) -> anyhow::Result<()> {
+    if let Some(kernel) = args.kernel {
+        Kernel::set_active(kernel)?;
+    }
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(n) = args.threads {
         anyhow::ensure!(n > 0, "--threads 0 is not allowed: give at least 1");
@@ -69,9 +79,10 @@ fn bench(args: BenchTrainArgs) -> anyhow::Result<()> {
     let summary = result?;
 
     println!(
-        "default job: 784-100-10 MLP, SGD(lr=0.1, momentum=0.9, nesterov), StepLR, batch {}, {} threads",
+        "default job: 784-100-10 MLP, SGD(lr=0.1, momentum=0.9, nesterov), StepLR, batch {}, {} threads, GEMM kernel {}",
         args.batch_size,
-        rayon::current_num_threads()
+        rayon::current_num_threads(),
+        Kernel::active()
     );
     println!("data load (4 files, decompress + parse): {load_seconds:.3} s");
     println!(

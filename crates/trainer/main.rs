@@ -58,6 +58,12 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // AUTOGRAD_LITE_KERNEL is checked before any work: a kernel that does not exist, or that
+    // this CPU cannot run, stops here with the ones it can run rather than panicking mid-run.
+    if let Err(err) = autograd_lite::gemm::Kernel::from_env() {
+        eprintln!("error: {err}");
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
         None => train_cmd::run(cli.train),
         Some(Command::Train(args)) => train_cmd::run(args),

@@ -466,18 +466,24 @@ fn progress_bar(show: bool, len: u64, epoch: u64, epochs: u64) -> ProgressBar {
 
 fn print_header(config: &RunConfig, data: &Data, opts: &RunOptions, state: &TrainingState) {
     println!(
-        "model: 784-{}-10 MLP (ReLU); optimizer: {}; scheduler: {} (stepped per {}); batch {}, {} epochs, seed {}, {} threads",
+        "model: 784-{}-10 MLP (ReLU); optimizer: {}; scheduler: {} (stepped per {})",
         config.model.hidden,
         describe(&config.optimizer),
-        config.scheduler_class_table().map_or("none".to_string(), |t| describe(&t)),
+        config
+            .scheduler_class_table()
+            .map_or("none".to_string(), |t| describe(&t)),
         match config.interval() {
             Ok(Interval::Step) => "optimizer step",
             _ => "epoch",
         },
+    );
+    println!(
+        "batch {}, {} epochs, seed {}; {} threads, GEMM kernel {} (the numbers are the same on any)",
         config.data.batch_size,
         config.epochs,
         config.seed,
-        rayon::current_num_threads()
+        rayon::current_num_threads(),
+        autograd_lite::gemm::Kernel::active()
     );
     println!(
         "data: {} ({} train, {} test images); writing to {}",

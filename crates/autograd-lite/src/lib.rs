@@ -32,6 +32,7 @@
 //!   lets the left operand be u8 pixels.
 //! - [`relu`]: `max(x, 0)`, forward and backward.
 //! - [`cross_entropy`]: softmax cross-entropy (log-sum-exp forward, fused backward), arg-max.
+//! - [`exp_log`]: `exp` (f32) and `ln` (f64) in plain arithmetic, the same bits on every CPU.
 //! - [`tape`]: the reverse-mode tape ([`Tape`], [`Session`], [`Var`]): records ops, `backward()`
 //!   in reverse topological order with gradient accumulation; buffers reused across passes.
 //! - [`mlp`]: [`Mlp`] (`fc1`, `fc2`), PyTorch's names, `nn.Linear` initialisation.
@@ -52,6 +53,7 @@
 pub mod gemm;
 
 pub mod cross_entropy;
+pub mod exp_log;
 pub mod init;
 pub mod join;
 pub mod linear;

@@ -7,9 +7,12 @@
 
 use ndarray::{ArrayView2, ArrayViewMut2, Zip};
 
-/// Forward: `y[N, F] = max(x[N, F], 0)`.
+/// Forward: `y[N, F] = max(x[N, F], 0)`, written `x > 0 ? x : 0` so that `-0` gives `+0` on
+/// every CPU, as the GEMM's fused ReLU does (`f32::max` leaves the sign of a zero open).
 pub fn relu_forward(x: ArrayView2<'_, f32>, y: ArrayViewMut2<'_, f32>) {
-    Zip::from(y).and(x).for_each(|y, &x| *y = x.max(0.0));
+    Zip::from(y)
+        .and(x)
+        .for_each(|y, &x| *y = if x > 0.0 { x } else { 0.0 });
 }
 
 /// Backward: `dx[N, F] = beta dx + dy ⊙ [y > 0]`, where `y` is the forward's output.

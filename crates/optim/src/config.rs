@@ -10,6 +10,7 @@ use serde::de::{self, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::OptimError;
+use crate::math::pow;
 use crate::sgd::{Sgd, SgdConfig};
 
 /// The `[optimizer]` table of a run config: `name = "SGD"` plus [`SgdConfig`]'s keys.
@@ -139,8 +140,8 @@ impl LrLambda {
     pub fn eval(&self, t: i64) -> f64 {
         match self {
             LrLambda::Constant { factor } => *factor,
-            LrLambda::Exponential { gamma } => gamma.powf(t as f64),
-            LrLambda::Step { step_size, gamma } => gamma.powf(t.div_euclid(*step_size) as f64),
+            LrLambda::Exponential { gamma } => pow(*gamma, t as f64),
+            LrLambda::Step { step_size, gamma } => pow(*gamma, t.div_euclid(*step_size) as f64),
             LrLambda::LinearWarmup { warmup } => (t as f64 / *warmup as f64).min(1.0),
             LrLambda::Custom(f) => f(t),
         }

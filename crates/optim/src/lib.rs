@@ -57,6 +57,7 @@
 
 mod config;
 mod error;
+mod math;
 mod scheduler;
 mod sgd;
 

@@ -15,7 +15,10 @@ fn cosine_annealing_follows_the_recursion_past_t_max() {
     );
     assert_eq!(lrs[10], 0.001);
     assert_eq!(lrs[11], 0.0034227024433899004); // additive branch; the closed form gives ...889
-    assert_eq!(lrs[12], 0.01045365877844014); // rises again
+                                                // Rises again. PyTorch on glibc prints 0.01045365877844014, two ulp lower: glibc's cos is
+                                                // correctly rounded there and ours (the `libm` crate's, the same on every CPU) is not.
+    assert_eq!(lrs[12], 0.010453658778440143);
+    assert!((lrs[12] - 0.01045365877844014f64).abs() <= 1e-15 * 0.0105);
 }
 
 #[test]
@@ -482,7 +485,11 @@ fn warm_restarts_with_fractional_epochs() {
     );
     assert!(sched.step_to_epoch(&mut opt, -1.0).is_err());
 
-    // PyTorch's logarithm truncates 4.999... to 4 at a restart boundary: lr = eta_min, not the base.
+    // At a restart boundary PyTorch takes n = int(log(epoch / T_0 * (T_mult - 1) + 1) / log(T_mult)).
+    // With glibc's logarithms log(243) / log(3) is 4.999..., so PyTorch truncates to n = 4 and
+    // gives lr = eta_min; with ours (the `libm` crate's, the same bits on every CPU) the ratio is
+    // exactly 5, the restart happens, and lr is the base lr. A known deviation at exact
+    // powers of T_mult only (see `crates/optim/src/math.rs`).
     let mut opt = sgd();
     let mut sched = Scheduler::new(
         &scheduler_config(
@@ -492,7 +499,7 @@ fn warm_restarts_with_fractional_epochs() {
     )
     .expect("valid");
     sched.step_to_epoch(&mut opt, 121.0).expect("valid epoch");
-    assert_eq!(opt.lr(0), 0.001);
+    assert_eq!(opt.lr(0), 0.1);
 
     let mut step_lr = Scheduler::new(
         &scheduler_config("name = 'StepLR'\nstep_size = 2"),

@@ -1,9 +1,11 @@
 //! The portable microkernel: an 8 x 4 tile, for CPUs without AVX2 and for other architectures.
 //!
 //! 8 x 4 = 32 accumulators fit the 16 SSE registers of baseline x86-64 as 8 vectors of 4 lanes
-//! and the 32 NEON registers of aarch64 with room to spare. It uses a separate multiply and add
-//! (no `mul_add`), because without a guaranteed FMA instruction `mul_add` becomes a slow library
-//! call.
+//! and the 32 NEON registers of aarch64 with room to spare. Each step is `f32::mul_add`, one
+//! rounding, exactly as the AVX2 and AVX-512 kernels' `vfmadd`: so every kernel gives the same
+//! bits. `mul_add` is one instruction on aarch64 and on x86-64 built with FMA (this workspace
+//! builds with `-C target-cpu=native`); only an x86-64 CPU without FMA (before 2013) pays a
+//! correctly rounded library call per product, slow but still the same bits.
 
 use super::blocking::loops::BPanel;
 
@@ -27,7 +29,7 @@ pub(crate) unsafe fn kernel(a: *const f32, a_step: usize, b: BPanel, tile: &mut 
             // SAFETY: value j of step p of the B panel is readable (contract).
             let bj = unsafe { *b.ptr.add(p * b.step + j * b.col) };
             for (c, &x) in acc_j.iter_mut().zip(av) {
-                *c += x * bj;
+                *c = x.mul_add(bj, *c);
             }
         }
     }

@@ -6,10 +6,18 @@
 //! `x^T` of a row-major `x`, and an f32 `B'` whose rows run along `k`, like `W1` in `x W1^T`,
 //! are read in place instead, unless a stride is a multiple of 256 bytes), a register-blocked
 //! `MR x NR` microkernel multiplies a pair of panels
-//! (`kernel_avx512.rs`, `kernel_avx2.rs`, `kernel_portable.rs`, chosen once at run time by CPU
-//! feature detection), and the finished tile is written back with the fused epilogue
-//! (`store.rs`). Rayon splits only disjoint row blocks of `C`, never the reduction, so results
-//! are bit-identical for any number of threads. `naive.rs` holds the triple-loop oracle.
+//! (`kernel_avx512.rs`, `kernel_avx2.rs`, `kernel_portable.rs`; `kernel_choice.rs` picks one
+//! at run time: the best the CPU supports, or the one `AUTOGRAD_LITE_KERNEL` names), and the
+//! finished tile is written back with the fused epilogue (`store.rs`). Rayon splits only
+//! disjoint row blocks of `C`, never the reduction, so results are bit-identical for any number
+//! of threads. `naive.rs` holds the triple-loop oracle.
+//!
+//! Same bits on every CPU: every kernel and every path computes each element of `C` as one
+//! chain of fused multiply-adds from zero, `acc = fma(A[i, p], B[p, j], acc)` for `p` in order,
+//! over reduction blocks cut from `k` alone (`KC_MAX` in `blocking/mod.rs`), then applies
+//! `alpha`, `beta`, the bias and ReLU with the same separately rounded operations (`store.rs`
+//! says which). The kernel's tile and the CPU's vector width decide only which elements are
+//! computed together.
 //!
 //! Short reductions (`k <= 16`, like the MLP's `dh = dz W2` over ten classes) skip packing:
 //! `small_k.rs` sums blocks of `C` in registers straight from the operands, with the same
@@ -20,7 +28,8 @@
 //! contiguous along k), `store.rs` (tile write-back + epilogue), `store_avx512.rs` (the same for
 //! a row-major `C`, transposing the tile in registers), `buffers.rs` (thread-local packing
 //! buffers), `blocking/mod.rs` (block sizes), `blocking/loops.rs` (the loops), `small_k.rs` (the
-//! unpacked path for short reductions), one file per microkernel. `unsafe` lives only in the
+//! unpacked path for short reductions), `kernel_choice.rs` (which kernel runs), one file per
+//! microkernel. `unsafe` lives only in the
 //! kernels (`small_k.rs` included), the packers and the stores.
 //!
 //! Peak of this machine, for reference: 118 GFLOP/s per core (32 f32 flops per cycle at about
@@ -39,6 +48,7 @@ mod buffers;
 mod kernel_avx2;
 #[cfg(target_arch = "x86_64")]
 mod kernel_avx512;
+mod kernel_choice;
 mod kernel_portable;
 mod naive;
 mod pack;
@@ -48,8 +58,6 @@ mod small_k;
 mod store;
 #[cfg(target_arch = "x86_64")]
 mod store_avx512;
-
-use std::sync::OnceLock;
 
 /// The `ndarray` this API is written against, re-exported so that callers without their own
 /// dependency on it (the `trainer` binary's `bench gemm`, the criterion benches) build views of
@@ -63,6 +71,8 @@ pub(crate) use blocking::KC_MAX;
 use pack::Source;
 use store::{Activation, Bias, Finish};
 
+pub use kernel_choice::{Kernel, KernelChoiceError, KERNEL_VARIABLE};
+
 /// What to do to each element of `C` after `alpha * A * B + beta * C` is complete.
 #[derive(Clone, Copy, Debug)]
 pub enum Epilogue<'a> {
@@ -72,59 +82,6 @@ pub enum Epilogue<'a> {
     AddBias(&'a [f32]),
     /// `C[i, j] = max(C[i, j] + bias[j], 0)` (a linear layer followed by ReLU).
     AddBiasRelu(&'a [f32]),
-}
-
-/// The microkernels, one per instruction set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kernel {
-    /// 32 x 10 tile in zmm registers (x86-64 with AVX-512F).
-    Avx512,
-    /// 16 x 6 tile in ymm registers (x86-64 with AVX2 and FMA).
-    Avx2,
-    /// 8 x 4 tile in plain Rust without target features (any CPU).
-    Portable,
-}
-
-impl Kernel {
-    /// The best kernel this CPU supports, detected once and cached.
-    pub fn detected() -> Kernel {
-        static CHOICE: OnceLock<Kernel> = OnceLock::new();
-        *CHOICE.get_or_init(|| {
-            [Kernel::Avx512, Kernel::Avx2]
-                .into_iter()
-                .find(|k| k.is_supported())
-                .unwrap_or(Kernel::Portable)
-        })
-    }
-
-    /// Whether this CPU can run the kernel.
-    pub fn is_supported(self) -> bool {
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2 => {
-                std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("fma")
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            Kernel::Avx512 | Kernel::Avx2 => false,
-            Kernel::Portable => true,
-        }
-    }
-
-    /// The tile shape `(MR, NR)`.
-    pub fn tile(self) -> (usize, usize) {
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512 => (kernel_avx512::MR, kernel_avx512::NR),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2 => (kernel_avx2::MR, kernel_avx2::NR),
-            #[cfg(not(target_arch = "x86_64"))]
-            Kernel::Avx512 | Kernel::Avx2 => (kernel_portable::MR, kernel_portable::NR),
-            Kernel::Portable => (kernel_portable::MR, kernel_portable::NR),
-        }
-    }
 }
 
 /// `C <- alpha * A * B + beta * C`. Panics if the shapes do not agree (a programming error).
@@ -169,7 +126,7 @@ pub fn gemm_epilogue(
     c: ArrayViewMut2<'_, f32>,
     epilogue: Epilogue<'_>,
 ) {
-    gemm_with_kernel(Kernel::detected(), alpha, a, b, beta, c, epilogue);
+    gemm_with_kernel(Kernel::active(), alpha, a, b, beta, c, epilogue);
 }
 
 /// `C <- epilogue(alpha * A * B + beta * C)` where `A` holds u8 pixels. Each pixel is read as
@@ -184,7 +141,7 @@ pub fn gemm_u8(
     c: ArrayViewMut2<'_, f32>,
     epilogue: Epilogue<'_>,
 ) {
-    gemm_u8_with_kernel(Kernel::detected(), alpha, a, b, beta, c, epilogue);
+    gemm_u8_with_kernel(Kernel::active(), alpha, a, b, beta, c, epilogue);
 }
 
 /// [`gemm_epilogue`] with a chosen microkernel (for tests and benchmarks of each kernel).
@@ -414,7 +371,7 @@ fn scale_only(
                 v += bias[j];
             }
             if let Activation::Relu = activation {
-                v = v.max(0.0);
+                v = naive::relu(v);
             }
             *x = v;
         }

@@ -237,7 +237,7 @@ fn write_run(dst: &mut [f32], t: &[f32], bias: RunBias<'_>, w: TileWrite<'_>) {
     }
     if let Activation::Relu = finish.activation {
         for d in dst.iter_mut() {
-            *d = d.max(0.0);
+            *d = super::naive::relu(*d);
         }
     }
 }

@@ -19,6 +19,7 @@ pub use plateau::PlateauEvent;
 
 use crate::config::SchedulerConfig;
 use crate::error::ScheduleError;
+use crate::math::{cos, ln};
 use crate::sgd::Sgd;
 use plateau::Plateau;
 use rules::{Rule, Values};
@@ -103,7 +104,7 @@ fn apply(base: &mut Base, opt: &mut Sgd, values: Values) {
 
 /// CAWR's lr: η_min + (B − η_min)·(1 + cos(π·T_cur/T_i))/2.
 fn warm_restarts_lrs(base: &Base, eta_min: f64, t_cur: f64, t_i: i64) -> Values {
-    let cos = (PI * t_cur / t_i as f64).cos();
+    let cos = cos(PI * t_cur / t_i as f64);
     Values {
         lrs: base
             .base_lrs
@@ -483,7 +484,7 @@ impl Scheduler {
             } else {
                 // n = int(math.log(epoch / T_0 * (T_mult - 1) + 1, T_mult))
                 let ratio = epoch / *t_0 as f64 * (*t_mult - 1) as f64 + 1.0;
-                let n = (ratio.ln() / (*t_mult as f64).ln()) as u32;
+                let n = (ln(ratio) / ln(*t_mult as f64)) as u32;
                 let power = t_mult.pow(n);
                 *t_cur = epoch - (*t_0 * (power - 1)) as f64 / (*t_mult - 1) as f64;
                 *t_i = *t_0 * power;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{AnnealStrategy, LrLambda, ScaleFn, ScaleMode};
 use crate::error::ScheduleError;
+use crate::math::{cos, pow};
 use crate::sgd::Sgd;
 
 /// One formula scheduler's fixed arguments (its varying state lives in `Base`).
@@ -136,7 +137,7 @@ impl Rule {
                 if count == 0 {
                     map(&|l| l)
                 } else {
-                    let factor = gamma.powf(count as f64);
+                    let factor = pow(*gamma, count as f64);
                     map(&|l| l * factor)
                 }
             }
@@ -180,8 +181,10 @@ impl Rule {
                     map(&|l| l)
                 } else {
                     let total = *total_iters as f64;
-                    let decay =
-                        ((1.0 - t as f64 / total) / (1.0 - (t - 1) as f64 / total)).powf(*power);
+                    let decay = pow(
+                        (1.0 - t as f64 / total) / (1.0 - (t - 1) as f64 / total),
+                        *power,
+                    );
                     map(&|l| l * decay)
                 }
             }
@@ -189,7 +192,7 @@ impl Rule {
                 if initial {
                     map(&|l| l)
                 } else if (t - 1 - t_max).rem_euclid(2 * t_max) == 0 {
-                    let cos = (PI / *t_max as f64).cos();
+                    let cos = cos(PI / *t_max as f64);
                     Values {
                         lrs: current
                             .iter()
@@ -199,8 +202,8 @@ impl Rule {
                         momenta: None,
                     }
                 } else {
-                    let ratio = (1.0 + (PI * t as f64 / *t_max as f64).cos())
-                        / (1.0 + (PI * (t - 1) as f64 / *t_max as f64).cos());
+                    let ratio = (1.0 + cos(PI * t as f64 / *t_max as f64))
+                        / (1.0 + cos(PI * (t - 1) as f64 / *t_max as f64));
                     map(&|l| ratio * (l - eta_min) + eta_min)
                 }
             }
@@ -242,12 +245,12 @@ impl Rule {
         let each = |f: &dyn Fn(f64) -> f64| Some(Ok(base_lrs.iter().map(|&b| f(b)).collect()));
         match self {
             Rule::Step { step_size, gamma } => {
-                let factor = gamma.powf(t.div_euclid(*step_size) as f64);
+                let factor = pow(*gamma, t.div_euclid(*step_size) as f64);
                 each(&|b| b * factor)
             }
             Rule::MultiStep { milestones, gamma } => {
                 let passed = milestones.iter().filter(|&&m| m <= t).count();
-                let factor = gamma.powf(passed as f64);
+                let factor = pow(*gamma, passed as f64);
                 each(&|b| b * factor)
             }
             Rule::Constant {
@@ -272,7 +275,7 @@ impl Rule {
                 each(&|b| b * (s + (e - s) * reached / *total_iters as f64))
             }
             Rule::Exponential { gamma } => {
-                let factor = gamma.powf(t as f64);
+                let factor = pow(*gamma, t as f64);
                 each(&|b| b * factor)
             }
             Rule::Polynomial { total_iters, power } => {
@@ -283,10 +286,10 @@ impl Rule {
                     }));
                 }
                 let reached = (*total_iters).min(t) as f64;
-                each(&|b| b * (1.0 - reached / *total_iters as f64).powf(*power))
+                each(&|b| b * pow(1.0 - reached / *total_iters as f64, *power))
             }
             Rule::Cosine { t_max, eta_min } => {
-                let cos = (PI * t as f64 / *t_max as f64).cos();
+                let cos = cos(PI * t as f64 / *t_max as f64);
                 each(&|b| eta_min + (b - eta_min) * (1.0 + cos) / 2.0)
             }
             Rule::Lambda { .. }
@@ -319,8 +322,8 @@ impl Cyclic {
         };
         let scale = match &self.scale {
             CyclicScale::Triangular => 1.0,
-            CyclicScale::Triangular2 => 1.0 / 2.0f64.powf(cycle - 1.0),
-            CyclicScale::ExpRange { gamma } => gamma.powf(t as f64),
+            CyclicScale::Triangular2 => 1.0 / pow(2.0, cycle - 1.0),
+            CyclicScale::ExpRange { gamma } => pow(*gamma, t as f64),
             CyclicScale::Custom { f, mode } => {
                 let arg = match mode {
                     ScaleMode::Cycle => cycle,
@@ -398,7 +401,7 @@ impl OneCycle {
     fn anneal(&self, from: f64, to: f64, pct: f64) -> f64 {
         match self.anneal {
             AnnealStrategy::Cos => {
-                let cos_out = (PI * pct).cos() + 1.0;
+                let cos_out = cos(PI * pct) + 1.0;
                 to + (from - to) / 2.0 * cos_out
             }
             AnnealStrategy::Linear => (to - from) * pct + from,
