@@ -57,6 +57,7 @@
 
 mod config;
 mod error;
+mod formula;
 mod math;
 mod scheduler;
 mod sgd;
@@ -66,5 +67,6 @@ pub use config::{
     ScaleMode, SchedulerConfig, ThresholdMode,
 };
 pub use error::{OptimError, ScheduleError};
+pub use formula::{Formula, FormulaError};
 pub use scheduler::{PlateauEvent, Scheduler, SchedulerState, Warning, WarningKind};
 pub use sgd::{ParamGroup, Sgd, SgdConfig, SgdState, StepReport, TensorReport};
