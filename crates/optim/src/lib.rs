@@ -55,6 +55,7 @@
 
 #![warn(missing_docs)]
 
+mod adam;
 mod config;
 mod error;
 mod formula;
@@ -62,6 +63,7 @@ mod math;
 mod scheduler;
 mod sgd;
 
+pub use adam::{Adam, AdamConfig, AdamGroup, AdamMoments, AdamState, WeightDecay};
 pub use config::{
     AnnealStrategy, CyclicMode, LrLambda, OptimizerConfig, PerGroup, PlateauMode, ScaleFn,
     ScaleMode, SchedulerConfig, ThresholdMode,
