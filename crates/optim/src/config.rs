@@ -10,6 +10,7 @@ use serde::de::{self, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::OptimError;
+use crate::formula::Formula;
 use crate::math::pow;
 use crate::sgd::{Sgd, SgdConfig};
 
@@ -81,6 +82,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for PerGroup<T> {
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
                 T::deserialize(v.into_deserializer()).map(PerGroup::All)
             }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                T::deserialize(v.into_deserializer()).map(PerGroup::All)
+            }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
                 T::deserialize(v.into_deserializer()).map(PerGroup::All)
             }
@@ -94,25 +98,23 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for PerGroup<T> {
 
 /// A function of the scheduler step `t` (PyTorch's `lr_lambda(epoch)`), for `LambdaLR`
 /// (lr = base·λ(t)) and `MultiplicativeLR` (lr = lr·λ(t)). Python functions cannot come from a
-/// config file, so a config offers this small set (`lr_lambda = { name = "exponential",
-/// gamma = 0.95 }`); any other function is Rust-only ([`LrLambda::custom`]).
-#[derive(Clone, Deserialize, Serialize)]
-#[serde(tag = "name", deny_unknown_fields)]
+/// config file, so a config writes the function as a formula in `t`
+/// (`lr_lambda = "min(1, (t + 1) / 5) * 0.95 ^ t"`, see [`Formula`]) or names one of a small
+/// set (`lr_lambda = { name = "exponential", gamma = 0.95 }`); any other function is Rust-only
+/// ([`LrLambda::custom`]).
+#[derive(Clone)]
 pub enum LrLambda {
     /// λ(t) = factor (`lambda epoch: factor`, the usual `MultiplicativeLR` lambda).
-    #[serde(rename = "constant")]
     Constant {
         /// The constant factor.
         factor: f64,
     },
     /// λ(t) = gamma ** t.
-    #[serde(rename = "exponential")]
     Exponential {
         /// The base.
         gamma: f64,
     },
     /// λ(t) = gamma ** (t // step_size).
-    #[serde(rename = "step")]
     Step {
         /// Steps between decays (≥ 1).
         step_size: i64,
@@ -120,14 +122,85 @@ pub enum LrLambda {
         gamma: f64,
     },
     /// λ(t) = min(1, t / warmup) (a warm-up from 0; note lr is 0 at t = 0, as in Python).
-    #[serde(rename = "linear_warmup")]
     LinearWarmup {
         /// Steps to reach the full lr (≥ 1).
         warmup: i64,
     },
+    /// λ(t) written as a formula in `t` (a string in a config file).
+    Formula(Formula),
     /// Any Rust function of t (not available from config files, not saved in a state).
-    #[serde(skip)]
     Custom(Arc<dyn Fn(i64) -> f64 + Send + Sync>),
+}
+
+/// The named lambdas as a config writes them (`{ name = "step", step_size = 3, gamma = 0.5 }`).
+#[derive(Deserialize, Serialize)]
+#[serde(tag = "name", deny_unknown_fields)]
+enum NamedLambda {
+    #[serde(rename = "constant")]
+    Constant { factor: f64 },
+    #[serde(rename = "exponential")]
+    Exponential { gamma: f64 },
+    #[serde(rename = "step")]
+    Step { step_size: i64, gamma: f64 },
+    #[serde(rename = "linear_warmup")]
+    LinearWarmup { warmup: i64 },
+}
+
+impl From<NamedLambda> for LrLambda {
+    fn from(named: NamedLambda) -> LrLambda {
+        match named {
+            NamedLambda::Constant { factor } => LrLambda::Constant { factor },
+            NamedLambda::Exponential { gamma } => LrLambda::Exponential { gamma },
+            NamedLambda::Step { step_size, gamma } => LrLambda::Step { step_size, gamma },
+            NamedLambda::LinearWarmup { warmup } => LrLambda::LinearWarmup { warmup },
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LrLambda {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LambdaVisitor;
+        impl<'de> Visitor<'de> for LambdaVisitor {
+            type Value = LrLambda;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a formula in t (\"0.95 ^ t\") or a named lambda ({ name = \"exponential\", \
+                     gamma = 0.95 })",
+                )
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<LrLambda, E> {
+                Formula::parse(text)
+                    .map(LrLambda::Formula)
+                    .map_err(|e| E::custom(format!("lr_lambda formula {text:?}, {e}")))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<LrLambda, A::Error> {
+                NamedLambda::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(LrLambda::from)
+            }
+        }
+        deserializer.deserialize_any(LambdaVisitor)
+    }
+}
+
+impl Serialize for LrLambda {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let named = match self {
+            LrLambda::Constant { factor } => NamedLambda::Constant { factor: *factor },
+            LrLambda::Exponential { gamma } => NamedLambda::Exponential { gamma: *gamma },
+            LrLambda::Step { step_size, gamma } => NamedLambda::Step {
+                step_size: *step_size,
+                gamma: *gamma,
+            },
+            LrLambda::LinearWarmup { warmup } => NamedLambda::LinearWarmup { warmup: *warmup },
+            LrLambda::Formula(formula) => return serializer.serialize_str(formula.text()),
+            LrLambda::Custom(_) => {
+                return Err(serde::ser::Error::custom(
+                    "a Rust closure lr_lambda cannot be saved; write it as a formula in t",
+                ))
+            }
+        };
+        named.serialize(serializer)
+    }
 }
 
 impl LrLambda {
@@ -143,6 +216,7 @@ impl LrLambda {
             LrLambda::Exponential { gamma } => pow(*gamma, t as f64),
             LrLambda::Step { step_size, gamma } => pow(*gamma, t.div_euclid(*step_size) as f64),
             LrLambda::LinearWarmup { warmup } => (t as f64 / *warmup as f64).min(1.0),
+            LrLambda::Formula(formula) => formula.eval(t as f64),
             LrLambda::Custom(f) => f(t),
         }
     }
@@ -161,6 +235,16 @@ impl LrLambda {
             LrLambda::LinearWarmup { warmup } if *warmup < 1 => {
                 Err(bad("lr_lambda.warmup", warmup.to_string()))
             }
+            // Python would only fail (or train on a NaN lr) when it got there; a value that is
+            // not finite at the first step is refused before any work.
+            LrLambda::Formula(formula) if !formula.eval(0.0).is_finite() => {
+                Err(crate::ScheduleError::InvalidArgument {
+                    scheduler,
+                    key: "lr_lambda",
+                    value: format!("{:?} (= {} at t = 0)", formula.text(), formula.eval(0.0)),
+                    allowed: "a formula whose value at t = 0 is a finite number".into(),
+                })
+            }
             _ => Ok(()),
         }
     }
@@ -173,6 +257,7 @@ impl fmt::Debug for LrLambda {
             LrLambda::Exponential { gamma } => write!(f, "exponential({gamma})"),
             LrLambda::Step { step_size, gamma } => write!(f, "step({step_size}, {gamma})"),
             LrLambda::LinearWarmup { warmup } => write!(f, "linear_warmup({warmup})"),
+            LrLambda::Formula(formula) => write!(f, "{formula:?}"),
             LrLambda::Custom(_) => write!(f, "custom(<closure>)"),
         }
     }

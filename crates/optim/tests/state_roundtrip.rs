@@ -16,6 +16,7 @@ const CONFIGS: &[&str] = &[
     "name = 'CosineAnnealingLR'\nT_max = 4\neta_min = 0.001",
     "name = 'LambdaLR'\nlr_lambda = { name = 'step', step_size = 3, gamma = 0.7 }",
     "name = 'MultiplicativeLR'\nlr_lambda = { name = 'constant', factor = 0.9 }",
+    "name = 'LambdaLR'\nlr_lambda = 'min(1, (t + 1) / 5) * 0.5 * (1 + cos(pi * t / 20))'",
     "name = 'CyclicLR'\nbase_lr = 0.01\nmax_lr = 0.1\nstep_size_up = 3\nmode = 'triangular2'",
     "name = 'OneCycleLR'\nmax_lr = 0.1\ntotal_steps = 12",
     "name = 'CosineAnnealingWarmRestarts'\nT_0 = 2\nT_mult = 2\neta_min = 0.001",
