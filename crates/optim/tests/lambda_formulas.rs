@@ -72,10 +72,9 @@ fn one_formula_per_group() {
 
 #[test]
 fn a_bad_formula_is_refused_when_the_config_is_read_with_its_column() {
-    let err = toml::from_str::<SchedulerConfig>(
-        "name = 'LambdaLR'\nlr_lambda = 'min(1, t) * cosine(t)'",
-    )
-    .expect_err("unknown function");
+    let err =
+        toml::from_str::<SchedulerConfig>("name = 'LambdaLR'\nlr_lambda = 'min(1, t) * cosine(t)'")
+            .expect_err("unknown function");
     let msg = err.to_string();
     assert!(
         msg.contains("column 13") && msg.contains("unknown name `cosine`") && msg.contains("cos"),
@@ -93,7 +92,10 @@ fn a_formula_that_is_not_finite_at_t_0_is_refused_before_any_step() {
         let mut opt = common::sgd();
         let err = Scheduler::new(&config, &mut opt).expect_err("not finite at t = 0");
         let msg = err.to_string();
-        assert!(msg.contains("lr_lambda") && msg.contains("t = 0"), "{formula}: {msg}");
+        assert!(
+            msg.contains("lr_lambda") && msg.contains("t = 0"),
+            "{formula}: {msg}"
+        );
     }
 }
 
