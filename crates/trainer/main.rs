@@ -14,6 +14,8 @@ mod compare_cmd;
 mod config;
 mod data_cmd;
 mod eval_cmd;
+mod lr_find;
+mod lr_find_cmd;
 mod outputs;
 mod plot;
 mod schedule_cmd;
@@ -26,7 +28,7 @@ mod training;
     version,
     about = "Train a 784-100-10 MLP on Fashion-MNIST and study learning-rate schedules",
     args_conflicts_with_subcommands = true,
-    after_help = "Examples:\n  trainer                      train the default job (StepLR, 5 epochs)\n  trainer train --scheduler plateau\n  trainer data verify\n  trainer schedule --config configs/cosine.toml --steps 1175 --plot cosine.svg\n  trainer compare configs/tutorial-steplr.toml configs/cosine.toml --seeds 0,1"
+    after_help = "Examples:\n  trainer                      train the default job (StepLR, 5 epochs)\n  trainer train --scheduler plateau\n  trainer data verify\n  trainer schedule --config configs/cosine.toml --steps 1175 --plot cosine.svg\n  trainer compare configs/tutorial-steplr.toml configs/cosine.toml --seeds 0,1\n  trainer lr-find --config configs/one-cycle.toml"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -51,6 +53,8 @@ enum Command {
     Schedule(schedule_cmd::ScheduleArgs),
     /// Train every combination of configs, grid values and seeds; write a table, plots and a report.
     Compare(compare_cmd::CompareArgs),
+    /// The learning-rate range test: train briefly at a growing lr and suggest one.
+    LrFind(lr_find_cmd::LrFindArgs),
     /// Measure the GEMM and the training step.
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
         Some(Command::Data(cmd)) => data_cmd::run(cmd),
         Some(Command::Schedule(args)) => schedule_cmd::run(args),
         Some(Command::Compare(args)) => compare_cmd::run(args),
+        Some(Command::LrFind(args)) => lr_find_cmd::run(args),
         Some(Command::Bench(cmd)) => bench_cmd::run(cmd),
     };
     match result {
