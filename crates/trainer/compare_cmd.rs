@@ -36,8 +36,8 @@ use summary::RunOutcome;
 /// Flags of `trainer compare`.
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
-    trainer compare configs/tutorial-steplr.toml configs/cosine.toml --grid optimizer.momentum=0.8,0.9 --seeds 0,1 --epochs 3\n      \
-    2 configs x 2 momentum values x 2 seeds = 8 runs of 3 epochs\n  \
+    trainer compare configs/exponential.toml configs/cosine.toml --grid optimizer.momentum=0.8,0.9 --seeds 0,1 --epochs 3\n      \
+    2 configs x 2 momentum values x 2 seeds = 8 runs of 3 epochs (cosine's T_max = \"auto\" is 3 x 235 steps)\n  \
     trainer compare configs/tutorial-steplr.toml --grid scheduler.step_size=1,2 --grid scheduler.gamma=0.5,0.9\n      \
     a 2 x 2 grid over StepLR's arguments\n\n\
     Writes into DIR (default runs/compare-<timestamp>/):\n  \
@@ -61,7 +61,8 @@ pub struct CompareArgs {
     /// Run every setting with each of these seeds [default: each config's own seed].
     #[arg(long, value_name = "S1,S2,...", value_delimiter = ',')]
     pub seeds: Option<Vec<u64>>,
-    /// Override every config's number of epochs.
+    /// Override every config's number of epochs ("auto" horizons follow; hand-sized ones that
+    /// no longer fit are named before any run).
     #[arg(long, value_name = "N")]
     pub epochs: Option<u64>,
     /// Output folder [default: runs/compare-TIMESTAMP/].
@@ -82,10 +83,23 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         .iter()
         .map(|g| grid::parse_axis(g))
         .collect::<anyhow::Result<_>>()?;
-    let plan = grid::plan(&configs, axes, args.seeds.as_deref(), args.epochs)?;
-    let data_dir = common_data_dir(&plan)?;
-    let out = args.out.clone().unwrap_or_else(default_out_dir);
+    let data_dir = common_data_dir(&configs, &axes)?;
     let data = training::load_data(data_dir.as_deref())?;
+    // The plan needs the training set's size: "auto" horizons and the horizon checks count the
+    // runs' scheduler steps.
+    let plan = grid::plan(
+        &configs,
+        axes,
+        args.seeds.as_deref(),
+        args.epochs,
+        data.train.len(),
+    )?;
+    for setting in &plan.settings {
+        for note in &setting.notes {
+            eprintln!("warning: {}: {note}", setting.name);
+        }
+    }
+    let out = args.out.clone().unwrap_or_else(default_out_dir);
     prepare_out_dir(&out)?;
     training::install_ctrl_c_handler();
 
@@ -244,16 +258,22 @@ fn train_all(
     Ok((outcomes, None))
 }
 
-/// The one data folder every run reads (runs share the data loaded once).
-fn common_data_dir(plan: &grid::Plan) -> anyhow::Result<Option<PathBuf>> {
-    let mut dirs = plan.runs.iter().map(|r| r.config.data.dir.clone());
-    let first = dirs.next().flatten();
-    if let Some(other) = plan
-        .runs
-        .iter()
-        .map(|r| &r.config.data.dir)
-        .find(|d| **d != first)
-    {
+/// The one data folder every run reads (runs share the data loaded once): the configs' `[data]
+/// dir`, or the value of a `--grid data.dir=...`.
+fn common_data_dir(
+    configs: &[(PathBuf, RunConfig)],
+    axes: &[grid::GridAxis],
+) -> anyhow::Result<Option<PathBuf>> {
+    let dirs: Vec<Option<PathBuf>> = match axes.iter().find(|a| a.key == "data.dir") {
+        Some(axis) => axis
+            .values
+            .iter()
+            .map(|v| Some(PathBuf::from(grid::value_text(v))))
+            .collect(),
+        None => configs.iter().map(|(_, c)| c.data.dir.clone()).collect(),
+    };
+    let first = dirs.first().cloned().flatten();
+    if let Some(other) = dirs.iter().find(|d| **d != first) {
         bail!(
             "the configs read data from different folders ({} and {}); the runs share one data set, so give every config the same [data] dir (or none)",
             first.as_deref().map_or("the default".into(), |p| p.display().to_string()),

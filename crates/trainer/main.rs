@@ -14,6 +14,7 @@ mod compare_cmd;
 mod config;
 mod data_cmd;
 mod eval_cmd;
+mod horizon;
 mod outputs;
 mod plot;
 mod schedule_cmd;
