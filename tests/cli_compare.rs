@@ -453,7 +453,7 @@ fn a_diverging_setting_is_reported_and_the_others_finish() {
     let dir = tempfile::tempdir().unwrap();
     let (step, _) = write_configs(dir.path());
     let out = dir.path().join("cmp");
-    let stdout = ok(&compare(&[
+    let output = compare(&[
         &step,
         "--grid",
         "optimizer.lr=0.1,1000",
@@ -461,7 +461,15 @@ fn a_diverging_setting_is_reported_and_the_others_finish() {
         "1",
         "--out",
         out.to_str().unwrap(),
-    ]));
+    ]);
+    // Exit status 3: some runs failed, the others finished and everything was written.
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let (header, rows) = csv(&out.join("summary.csv"));
     // One seed: plain columns, no mean/std.
     assert!(

@@ -80,6 +80,10 @@ fn main() -> ExitCode {
             eprintln!("{err}");
             ExitCode::from(130)
         }
+        Err(err) if err.is::<compare_cmd::RunsFailed>() => {
+            eprintln!("error: {err}");
+            ExitCode::from(compare_cmd::RunsFailed::EXIT_CODE)
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE

@@ -216,15 +216,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         }
     };
     if let Some(threads) = args.threads {
-        if threads == 0 {
-            bail!(
-                "--threads 0 is not allowed: give at least 1 (or leave it out to use every core)"
-            );
-        }
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build_global()
-            .context("cannot start the worker threads")?;
+        training::use_threads(threads)?;
     }
     let data = training::load_data(config.data.dir.as_deref())?;
     // "auto" horizons become the run's number of scheduler steps (which needs the data's size),
@@ -247,6 +239,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         console: training::Console::Lines,
         init_weights: args.init_weights.clone(),
         resume,
+        progress: None,
     };
     let summary = training::run(&opts, &data)?;
     print_summary(&opts, &summary);
