@@ -70,7 +70,7 @@ pub struct CompareArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Folder with the Fashion-MNIST files, for every run (recorded in each run's config.toml,
-    /// not in the settings' names) [default: the configs' [data] dir, else searched].
+    /// not in the settings' names) [default: each config's data.dir, else searched].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Worker threads (the results are bit-identical for any count) [default: all cores].
