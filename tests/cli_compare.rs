@@ -355,7 +355,10 @@ fn two_configs_by_a_grid_by_two_seeds() {
         );
         assert!(mean > 50.0, "30 steps learn something: {mean}");
         assert_eq!(rows[i][3], "0;1");
-        assert_eq!(rows[i].last().unwrap(), "ok");
+        assert_eq!(
+            rows[i][header.iter().position(|h| h == "status").unwrap()],
+            "ok"
+        );
     }
     assert_eq!(column(&header, &rows, "runs_failed"), [0.0; 4]);
     assert_eq!(column(&header, &rows, "best_epoch"), [1.0; 4]);
@@ -450,7 +453,7 @@ fn a_diverging_setting_is_reported_and_the_others_finish() {
     let dir = tempfile::tempdir().unwrap();
     let (step, _) = write_configs(dir.path());
     let out = dir.path().join("cmp");
-    let stdout = ok(&compare(&[
+    let output = compare(&[
         &step,
         "--grid",
         "optimizer.lr=0.1,1000",
@@ -458,7 +461,15 @@ fn a_diverging_setting_is_reported_and_the_others_finish() {
         "1",
         "--out",
         out.to_str().unwrap(),
-    ]));
+    ]);
+    // Exit status 3: some runs failed, the others finished and everything was written.
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let (header, rows) = csv(&out.join("summary.csv"));
     // One seed: plain columns, no mean/std.
     assert!(

@@ -73,6 +73,7 @@ fn bench(args: BenchTrainArgs) -> anyhow::Result<()> {
         console: Console::Silent,
         init_weights: None,
         resume: false,
+        progress: None,
     };
     let result = training::run(&opts, &data);
     let _ = std::fs::remove_dir_all(&out);

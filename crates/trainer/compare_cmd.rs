@@ -4,7 +4,8 @@
 //!
 //! Runs with the same seed start from the same weights and see the same batches (both derive
 //! from the seed), so the differences between settings come from the settings alone. A run that
-//! fails (for example diverges) is reported in the table and the others go on.
+//! fails (for example diverges) is reported in the table and the others go on; the exit status
+//! is then [`RunsFailed::EXIT_CODE`].
 //!
 //! Module map: [`grid`] (configs × grid × seeds into checked runs), [`summary`] (per-setting
 //! statistics, `summary.csv`, the terminal table), [`charts`] (the SVG charts), [`report`]
@@ -12,11 +13,11 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::config::RunConfig;
 use crate::outputs::{prepare_out_dir, write_atomic};
@@ -36,8 +37,8 @@ use summary::RunOutcome;
 /// Flags of `trainer compare`.
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
-    trainer compare configs/tutorial-steplr.toml configs/cosine.toml --grid optimizer.momentum=0.8,0.9 --seeds 0,1 --epochs 3\n      \
-    2 configs x 2 momentum values x 2 seeds = 8 runs of 3 epochs\n  \
+    trainer compare configs/exponential.toml configs/cosine.toml --grid optimizer.momentum=0.8,0.9 --seeds 0,1 --epochs 3\n      \
+    2 configs x 2 momentum values x 2 seeds = 8 runs of 3 epochs (cosine's T_max = \"auto\" is 3 x 235 steps)\n  \
     trainer compare configs/tutorial-steplr.toml --grid scheduler.step_size=1,2 --grid scheduler.gamma=0.5,0.9\n      \
     a 2 x 2 grid over StepLR's arguments\n\n\
     Writes into DIR (default runs/compare-<timestamp>/):\n  \
@@ -61,12 +62,23 @@ pub struct CompareArgs {
     /// Run every setting with each of these seeds [default: each config's own seed].
     #[arg(long, value_name = "S1,S2,...", value_delimiter = ',')]
     pub seeds: Option<Vec<u64>>,
-    /// Override every config's number of epochs.
+    /// Override every config's number of epochs ("auto" horizons follow; hand-sized ones that
+    /// no longer fit are named before any run).
     #[arg(long, value_name = "N")]
     pub epochs: Option<u64>,
     /// Output folder [default: runs/compare-TIMESTAMP/].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Folder with the Fashion-MNIST files, for every run (recorded in each run's config.toml,
+    /// not in the settings' names) [default: each config's data.dir, else searched].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Worker threads (the results are bit-identical for any count) [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// No progress display.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Runs `trainer compare`.
@@ -75,21 +87,47 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     let configs: Vec<(PathBuf, RunConfig)> = args
         .configs
         .iter()
-        .map(|path| Ok((path.clone(), RunConfig::load(path)?)))
+        .map(|path| {
+            let mut config = RunConfig::load(path)?;
+            if let Some(dir) = &args.data_dir {
+                config.data.dir = Some(dir.clone());
+            }
+            Ok((path.clone(), config))
+        })
         .collect::<anyhow::Result<_>>()?;
     let axes: Vec<grid::GridAxis> = args
         .grid
         .iter()
         .map(|g| grid::parse_axis(g))
         .collect::<anyhow::Result<_>>()?;
-    let plan = grid::plan(&configs, axes, args.seeds.as_deref(), args.epochs)?;
-    let data_dir = common_data_dir(&plan)?;
-    let out = args.out.clone().unwrap_or_else(default_out_dir);
+    if args.data_dir.is_some() && axes.iter().any(|a| a.key == "data.dir") {
+        bail!("--grid data.dir=... and --data-dir both set the data folder; give only --data-dir");
+    }
+    if let Some(threads) = args.threads {
+        training::use_threads(threads)?;
+    }
+    let data_dir = common_data_dir(&configs, &axes)?;
     let data = training::load_data(data_dir.as_deref())?;
+    // The plan needs the training set's size: "auto" horizons and the horizon checks count the
+    // runs' scheduler steps.
+    let plan = grid::plan(
+        &configs,
+        axes,
+        args.seeds.as_deref(),
+        args.epochs,
+        data.train.len(),
+    )?;
+    for setting in &plan.settings {
+        for note in &setting.notes {
+            eprintln!("warning: {}: {note}", setting.name);
+        }
+    }
+    let out = args.out.clone().unwrap_or_else(default_out_dir);
     prepare_out_dir(&out)?;
     training::install_ctrl_c_handler();
 
-    let (outcomes, stopped) = train_all(&plan, &data, &out)?;
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let (outcomes, stopped) = train_all(&plan, &data, &out, show_progress)?;
 
     let rows = summary::summarise(&plan, &outcomes);
     write_atomic(
@@ -132,11 +170,50 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         }
         .into());
     }
-    if failed == outcomes.len() {
-        bail!("every run failed; see the status column above");
+    if failed > 0 {
+        return Err(RunsFailed {
+            failed: outcomes
+                .iter()
+                .filter(|o| o.result.is_err())
+                .map(|o| plan.runs[o.run].dir_name.clone())
+                .collect(),
+            total: outcomes.len(),
+        }
+        .into());
     }
     Ok(())
 }
+
+/// The error `compare` ends with when some runs failed (diverged, for example) and the others
+/// finished: the summary, charts and report are written, and the exit status says so
+/// ([`RunsFailed::EXIT_CODE`]).
+#[derive(Debug)]
+pub struct RunsFailed {
+    /// The failed runs' folder names, in plan order.
+    pub failed: Vec<String>,
+    /// Runs trained.
+    pub total: usize,
+}
+
+impl RunsFailed {
+    /// The exit status: 0 is every run finished, 1 an error before any run (or a file that
+    /// could not be written), 2 a command-line mistake, 130 Ctrl-C.
+    pub const EXIT_CODE: u8 = 3;
+}
+
+impl std::fmt::Display for RunsFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} of {} runs failed: {} (their errors are in the status column above and in summary.csv)",
+            self.failed.len(),
+            self.total,
+            self.failed.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for RunsFailed {}
 
 /// The error `compare` stops with after Ctrl-C: the interrupted run has its checkpoint, and the
 /// summary, charts and report cover the runs finished before it.
@@ -169,29 +246,37 @@ impl std::fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
-/// Trains the plan's runs one after another, each into its own folder, with a progress bar over
-/// runs on a terminal. A failing run is recorded, not fatal; a run folder that cannot be written
-/// is fatal. After Ctrl-C the run under way checkpoints and nothing further starts: the outcomes
-/// end with that run (recorded as interrupted), and its stop is returned beside them.
+/// Trains the plan's runs one after another, each into its own folder. With `show_progress` a
+/// display on standard error shows the run under way (`run i/n` and its name) with a ticking
+/// clock, and below it the run's epoch and step. A failing run is recorded, not fatal; a run
+/// folder that cannot be written is fatal. After Ctrl-C the run under way checkpoints and
+/// nothing further starts: the outcomes end with that run (recorded as interrupted), and its
+/// stop is returned beside them.
 fn train_all(
     plan: &grid::Plan,
     data: &training::Data,
     out: &std::path::Path,
+    show_progress: bool,
 ) -> anyhow::Result<(Vec<RunOutcome>, Option<training::Interrupted>)> {
-    let bar = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::new(plan.runs.len() as u64);
-        let style = ProgressStyle::with_template(
-            "runs [{bar:30}] {pos}/{len} {elapsed_precise} (eta {eta}) {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
-        bar.set_style(style);
-        bar
-    } else {
-        ProgressBar::hidden()
+    let display = show_progress.then(MultiProgress::new);
+    let bar = match &display {
+        Some(display) => {
+            let bar = display.add(ProgressBar::new(plan.runs.len() as u64));
+            let style = ProgressStyle::with_template(
+                "{prefix} {msg}  {elapsed_precise}  [{bar:20}] {pos}/{len} runs done",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+            bar.set_style(style);
+            // The clock ticks between steps too (a run's first epoch can take a while).
+            bar.enable_steady_tick(Duration::from_millis(500));
+            bar
+        }
+        None => ProgressBar::hidden(),
     };
     let mut outcomes = Vec::with_capacity(plan.runs.len());
     for (index, run) in plan.runs.iter().enumerate() {
+        bar.set_prefix(format!("run {}/{}", index + 1, plan.runs.len()));
         bar.set_message(run.dir_name.clone());
         let dir = out.join(&run.dir_name);
         prepare_out_dir(&dir)?;
@@ -204,6 +289,7 @@ fn train_all(
             console: Console::Silent,
             init_weights: None,
             resume: false,
+            progress: display.clone(),
         };
         let start = Instant::now();
         let result = training::run(&opts, data);
@@ -244,16 +330,22 @@ fn train_all(
     Ok((outcomes, None))
 }
 
-/// The one data folder every run reads (runs share the data loaded once).
-fn common_data_dir(plan: &grid::Plan) -> anyhow::Result<Option<PathBuf>> {
-    let mut dirs = plan.runs.iter().map(|r| r.config.data.dir.clone());
-    let first = dirs.next().flatten();
-    if let Some(other) = plan
-        .runs
-        .iter()
-        .map(|r| &r.config.data.dir)
-        .find(|d| **d != first)
-    {
+/// The one data folder every run reads (runs share the data loaded once): the configs' `[data]
+/// dir`, or the value of a `--grid data.dir=...`.
+fn common_data_dir(
+    configs: &[(PathBuf, RunConfig)],
+    axes: &[grid::GridAxis],
+) -> anyhow::Result<Option<PathBuf>> {
+    let dirs: Vec<Option<PathBuf>> = match axes.iter().find(|a| a.key == "data.dir") {
+        Some(axis) => axis
+            .values
+            .iter()
+            .map(|v| Some(PathBuf::from(grid::value_text(v))))
+            .collect(),
+        None => configs.iter().map(|(_, c)| c.data.dir.clone()).collect(),
+    };
+    let first = dirs.first().cloned().flatten();
+    if let Some(other) = dirs.iter().find(|d| **d != first) {
         bail!(
             "the configs read data from different folders ({} and {}); the runs share one data set, so give every config the same [data] dir (or none)",
             first.as_deref().map_or("the default".into(), |p| p.display().to_string()),

@@ -14,6 +14,7 @@ mod compare_cmd;
 mod config;
 mod data_cmd;
 mod eval_cmd;
+mod horizon;
 mod lr_find;
 mod lr_find_cmd;
 mod outputs;
@@ -83,6 +84,10 @@ fn main() -> ExitCode {
         Err(err) if err.is::<training::Interrupted>() || err.is::<compare_cmd::Interrupted>() => {
             eprintln!("{err}");
             ExitCode::from(130)
+        }
+        Err(err) if err.is::<compare_cmd::RunsFailed>() => {
+            eprintln!("error: {err}");
+            ExitCode::from(compare_cmd::RunsFailed::EXIT_CODE)
         }
         Err(err) => {
             eprintln!("error: {err:#}");

@@ -13,6 +13,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use optim::{OptimizerConfig, Scheduler, SchedulerConfig, Sgd};
 
+use crate::horizon;
 use crate::plot::{self, Panel, Series};
 
 /// The trainer's own `[scheduler]` keys, which are not scheduler arguments.
@@ -55,7 +56,15 @@ struct Row {
 
 /// Run `trainer schedule`.
 pub fn run(args: ScheduleArgs) -> anyhow::Result<()> {
-    let (optimizer, scheduler) = read_config(&args.config)?;
+    let (optimizer, scheduler) = read_config(&args.config, args.steps)?;
+    if let Some(config) = &scheduler {
+        let length = horizon::RunLength::of_steps(args.steps as u64);
+        let warnings = horizon::check(config, &length)
+            .with_context(|| format!("in [scheduler] of {}", args.config.display()))?;
+        for warning in warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
     let mut sgd = Sgd::new(&optimizer.sgd, &[1])
         .with_context(|| format!("in [optimizer] of {}", args.config.display()))?;
     let mut sched = match &scheduler {
@@ -119,8 +128,12 @@ pub fn run(args: ScheduleArgs) -> anyhow::Result<()> {
 }
 
 /// The `[optimizer]` and `[scheduler]` tables of a run config (`None`: no scheduler, or
-/// `name = "none"`); the trainer's own scheduler keys are removed first.
-fn read_config(path: &Path) -> anyhow::Result<(OptimizerConfig, Option<SchedulerConfig>)> {
+/// `name = "none"`); the trainer's own scheduler keys are removed first, and `"auto"` horizons
+/// become `steps`, the number of scheduler steps drawn.
+fn read_config(
+    path: &Path,
+    steps: usize,
+) -> anyhow::Result<(OptimizerConfig, Option<SchedulerConfig>)> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the config {}", path.display()))?;
     let mut table: toml::Table =
@@ -144,6 +157,8 @@ fn read_config(path: &Path) -> anyhow::Result<(OptimizerConfig, Option<Scheduler
             if t.get("name").and_then(toml::Value::as_str) == Some("none") {
                 None
             } else {
+                horizon::resolve_auto(&mut t, steps as u64, "scheduler")
+                    .with_context(|| format!("in [scheduler] of {}", path.display()))?;
                 let config: SchedulerConfig =
                     toml::Value::Table(t)
                         .try_into()

@@ -7,6 +7,7 @@ use clap::{ArgAction, Args};
 use toml::Value;
 
 use crate::config::{scheduler_shorthand, RunConfig};
+use crate::horizon;
 use crate::outputs::{default_out_dir, prepare_out_dir, write_atomic};
 use crate::training::{self, RunOptions};
 
@@ -189,7 +190,7 @@ fn set(table: &mut toml::Table, key: &str, value: Option<Value>) {
 
 /// Runs `trainer train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let (config, out, resume) = match &args.resume {
+    let (mut config, out, resume) = match &args.resume {
         Some(dir) => {
             if args.changes_the_run() {
                 bail!("--resume continues the run exactly as its config.toml says; only --epochs, --threads, --data-dir, --trace and --quiet may be given with it");
@@ -215,17 +216,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         }
     };
     if let Some(threads) = args.threads {
-        if threads == 0 {
-            bail!(
-                "--threads 0 is not allowed: give at least 1 (or leave it out to use every core)"
-            );
-        }
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build_global()
-            .context("cannot start the worker threads")?;
+        training::use_threads(threads)?;
     }
     let data = training::load_data(config.data.dir.as_deref())?;
+    // "auto" horizons become the run's number of scheduler steps (which needs the data's size),
+    // and horizons that do not fit the run are named before anything is written.
+    for warning in horizon::settle(&mut config, data.train.len())? {
+        eprintln!("warning: {warning}");
+    }
     // Check the optimizer and scheduler settings before anything is written.
     let probe = autograd_lite::Mlp::new(training::INPUTS, 1, training::CLASSES, 0);
     training::build_optimizer(&config, &probe)?;
@@ -241,6 +239,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         console: training::Console::Lines,
         init_weights: args.init_weights.clone(),
         resume,
+        progress: None,
     };
     let summary = training::run(&opts, &data)?;
     print_summary(&opts, &summary);

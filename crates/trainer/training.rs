@@ -19,7 +19,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use autograd_lite::{evaluate, Mlp, TrainStep};
 use fashion::{Dataset, DropLast};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use optim::{Scheduler, Sgd};
 
 use crate::checkpoint::{self, TrainingState};
@@ -51,6 +51,9 @@ pub struct RunOptions {
     pub init_weights: Option<PathBuf>,
     /// Continue from the checkpoint in `out` if there is one.
     pub resume: bool,
+    /// Show the per-epoch progress bar (epoch i/n, step j/m) inside this caller's display, even
+    /// when `console` is silent (`trainer compare` puts it under its bar over the runs).
+    pub progress: Option<MultiProgress>,
 }
 
 /// Set by the Ctrl-C (SIGINT) handler: the run finishes its current step, writes a checkpoint
@@ -132,6 +135,18 @@ pub fn load_data(dir: Option<&Path>) -> anyhow::Result<Data> {
         );
     }
     Ok(Data { train, test, dir })
+}
+
+/// Runs every parallel part of the process on `threads` worker threads (the results do not
+/// depend on the count). Call it once, before any parallel work.
+pub fn use_threads(threads: usize) -> anyhow::Result<()> {
+    if threads == 0 {
+        bail!("--threads 0 is not allowed: give at least 1 (or leave it out to use every core)");
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .context("cannot start the worker threads")
 }
 
 /// The optimizer and scheduler a config describes.
@@ -250,7 +265,8 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut next_images, mut next_labels) = (Vec::new(), Vec::new());
     let lines = opts.console == Console::Lines;
-    let show_bar = lines && !opts.quiet && std::io::stderr().is_terminal();
+    let show_bar =
+        opts.progress.is_some() || (lines && !opts.quiet && std::io::stderr().is_terminal());
     let max_steps = config.max_steps.unwrap_or(u64::MAX);
 
     if lines {
@@ -265,6 +281,10 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
             order.extend(0..n);
         }
         let bar = progress_bar(show_bar, batches_per_epoch, epoch + 1, config.epochs);
+        let bar = match &opts.progress {
+            Some(display) => display.add(bar),
+            None => bar,
+        };
         bar.set_position(state.progress.batches_done);
         let train_start = Instant::now();
         let skip = state.progress.batches_done as usize;

@@ -13,6 +13,7 @@ use anyhow::{bail, Context};
 use toml::{Table, Value};
 
 use crate::config::RunConfig;
+use crate::horizon;
 use crate::training;
 
 /// One `--grid KEY=V1,V2,...` flag.
@@ -34,6 +35,9 @@ pub struct Setting {
     pub config_name: String,
     /// One value per grid axis, in the axes' order.
     pub values: Vec<Value>,
+    /// Schedule horizons that do not fit its runs' length (see [`crate::horizon`]), one
+    /// sentence each; the same for every seed.
+    pub notes: Vec<String>,
 }
 
 /// One training run: a setting with a seed.
@@ -176,13 +180,16 @@ fn step_into<'a>(v: &'a mut Value, part: &str) -> Option<&'a mut Value> {
 }
 
 /// Applies one combination of grid values to `config` and checks the result as `trainer train`
-/// would (config keys, the trainer's rules, the optimizer's and scheduler's arguments).
+/// would (config keys, the trainer's rules, the schedule's horizons against the run's length on
+/// `train_images` images, the optimizer's and scheduler's arguments). Returns the config with
+/// `"auto"` horizons resolved, and the horizon warnings.
 pub fn apply(
     config: &RunConfig,
     axes: &[GridAxis],
     values: &[Value],
     file: &Path,
-) -> anyhow::Result<RunConfig> {
+    train_images: usize,
+) -> anyhow::Result<(RunConfig, Vec<String>)> {
     let mut table = Table::try_from(config).context("cannot turn the run config into TOML")?;
     for (axis, value) in axes.iter().zip(values) {
         set_key(&mut table, &axis.key, value.clone()).map_err(|e| {
@@ -202,28 +209,35 @@ pub fn apply(
             .join(" ")
     };
     let fail = |e: anyhow::Error| {
-        anyhow::anyhow!(
-            "{} does not work with {}: {e:#}",
-            describe(),
-            file.display()
-        )
+        if axes.is_empty() {
+            anyhow::anyhow!("in {}: {e:#}", file.display())
+        } else {
+            anyhow::anyhow!(
+                "{} does not work with {}: {e:#}",
+                describe(),
+                file.display()
+            )
+        }
     };
-    let resolved: RunConfig = Value::Table(table)
+    let mut resolved: RunConfig = Value::Table(table)
         .try_into()
         .map_err(|e: toml::de::Error| fail(anyhow::anyhow!("{}", e.message().trim())))?;
     resolved.validate().map_err(fail)?;
+    let notes = horizon::settle(&mut resolved, train_images).map_err(fail)?;
     let probe = autograd_lite::Mlp::new(training::INPUTS, 1, training::CLASSES, 0);
     training::build_optimizer(&resolved, &probe).map_err(fail)?;
-    Ok(resolved)
+    Ok((resolved, notes))
 }
 
-/// Expands configs × grid × seeds into checked runs. `epochs` overrides every config's epochs;
-/// without `seeds` each setting runs once with its config's own seed.
+/// Expands configs × grid × seeds into checked runs on a training set of `train_images`
+/// images. `epochs` overrides every config's epochs; without `seeds` each setting runs once with
+/// its config's own seed.
 pub fn plan(
     configs: &[(PathBuf, RunConfig)],
     axes: Vec<GridAxis>,
     seeds: Option<&[u64]>,
     epochs: Option<u64>,
+    train_images: usize,
 ) -> anyhow::Result<Plan> {
     for (i, axis) in axes.iter().enumerate() {
         if axes[..i].iter().any(|a| a.key == axis.key) {
@@ -263,7 +277,7 @@ pub fn plan(
         }
         let config_name = unique_stem(file, configs);
         for values in &combinations {
-            let resolved = apply(&base, &axes, values, file)?;
+            let (resolved, notes) = apply(&base, &axes, values, file, train_images)?;
             let mut name = config_name.clone();
             for (label, v) in labels.iter().zip(values) {
                 name.push_str(&format!("-{label}={}", value_text(v)));
@@ -285,6 +299,7 @@ pub fn plan(
                 name,
                 config_name: config_name.clone(),
                 values: values.clone(),
+                notes,
             });
         }
     }
@@ -427,7 +442,7 @@ mod tests {
             ),
         ];
         let axes = vec![parse_axis("optimizer.momentum=0.8,0.9").unwrap()];
-        let plan = plan(&configs, axes, Some(&[0, 1]), Some(1)).unwrap();
+        let plan = plan(&configs, axes, Some(&[0, 1]), Some(1), 60_000).unwrap();
         let names: Vec<&str> = plan.runs.iter().map(|r| r.dir_name.as_str()).collect();
         assert_eq!(
             names,
@@ -458,7 +473,10 @@ mod tests {
             ("scheduler.step_size=two", "step_size"),
         ] {
             let axes = vec![parse_axis(grid).unwrap()];
-            let err = format!("{:#}", plan(&configs, axes, None, None).unwrap_err());
+            let err = format!(
+                "{:#}",
+                plan(&configs, axes, None, None, 60_000).unwrap_err()
+            );
             assert!(err.contains(wanted), "{grid}: {err}");
             assert!(err.contains("--grid"), "{grid}: {err}");
         }

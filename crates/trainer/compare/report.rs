@@ -61,7 +61,9 @@ pub fn html(command: &str, plan: &Plan, rows: &[SettingSummary], charts: &[Chart
         }
         page.push_str("</tr>\n");
     }
-    page.push_str("</table>\n<h2>Charts</h2>\n");
+    page.push_str("</table>\n");
+    horizon_notes(&mut page, plan);
+    page.push_str("<h2>Charts</h2>\n");
     for chart in charts {
         let _ = writeln!(
             page,
@@ -72,6 +74,35 @@ pub fn html(command: &str, plan: &Plan, rows: &[SettingSummary], charts: &[Chart
     }
     page.push_str("</body>\n</html>\n");
     page
+}
+
+/// The schedule horizons that do not fit their runs, one item per setting naming its runs
+/// (nothing when every horizon fits).
+fn horizon_notes(page: &mut String, plan: &Plan) {
+    if plan.settings.iter().all(|s| s.notes.is_empty()) {
+        return;
+    }
+    page.push_str(
+        "<h2>Schedule horizons</h2>\n<p>These runs' schedules are sized for another length \
+         than the run's, so their curves are not the schedule's intended shape:</p>\n<ul>\n",
+    );
+    for (index, setting) in plan.settings.iter().enumerate() {
+        let runs: Vec<&str> = plan
+            .runs
+            .iter()
+            .filter(|r| r.setting == index)
+            .map(|r| r.dir_name.as_str())
+            .collect();
+        for note in &setting.notes {
+            let _ = writeln!(
+                page,
+                "<li><code>{}</code>: {}</li>",
+                escape(&runs.join(", ")),
+                escape(note)
+            );
+        }
+    }
+    page.push_str("</ul>\n");
 }
 
 /// The SVG as an element of an HTML page: without the XML namespace attribute, which HTML does

@@ -78,6 +78,9 @@ pub struct SettingSummary {
     pub runs_failed: usize,
     /// `ok`, or the first failure: `seed=S: <first line of the error>`.
     pub status: String,
+    /// The setting's schedule horizons that do not fit its runs, `; `-separated (empty when
+    /// they all fit).
+    pub notes: String,
 }
 
 /// Summarises every setting of `plan` from its runs' outcomes.
@@ -132,6 +135,7 @@ pub fn summarise(plan: &Plan, outcomes: &[RunOutcome]) -> Vec<SettingSummary> {
                     Some(first) if failures.len() == 1 => format!("failed: {first}"),
                     Some(first) => format!("{} runs failed; {first}", failures.len()),
                 },
+                notes: setting.notes.join("; "),
             }
         })
         .collect()
@@ -172,7 +176,7 @@ fn metric_columns(several_seeds: bool) -> Vec<String> {
     cols
 }
 
-/// The header of `summary.csv`: `name,config,<grid keys>,seeds,<metrics>,seconds,runs_failed,status`.
+/// The header of the summary table: `name,config,<grid keys>,seeds,<metrics>,seconds,runs_failed,status`.
 pub fn header(plan: &Plan) -> Vec<String> {
     let mut h = vec!["name".to_string(), "config".to_string()];
     h.extend(plan.axes.iter().map(|a| a.key.clone()));
@@ -212,7 +216,8 @@ pub fn cells(row: &SettingSummary, several_seeds: bool) -> Vec<String> {
     c
 }
 
-/// The text of `summary.csv` (RFC 4180 quoting where a cell needs it).
+/// The text of `summary.csv`: the table's columns and `notes` (the setting's horizon
+/// warnings), with RFC 4180 quoting where a cell needs it.
 pub fn csv(plan: &Plan, rows: &[SettingSummary]) -> String {
     let several = plan.seeds_per_setting > 1;
     let mut text = String::new();
@@ -220,9 +225,13 @@ pub fn csv(plan: &Plan, rows: &[SettingSummary]) -> String {
         let quoted: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
         let _ = writeln!(text, "{}", quoted.join(","));
     };
-    line(&header(plan));
+    let mut head = header(plan);
+    head.push("notes".to_string());
+    line(&head);
     for row in rows {
-        line(&cells(row, several));
+        let mut c = cells(row, several);
+        c.push(row.notes.clone());
+        line(&c);
     }
     text
 }
