@@ -321,6 +321,7 @@ fn run<'a>(
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512 => {
                 let kernels = Kernels {
+                    kernel,
                     full: kernel_avx512::kernel,
                     top_half: kernel_avx512::kernel_top_half,
                     to_columns: Some(kernel_avx512::kernel_to_columns),
@@ -328,10 +329,12 @@ fn run<'a>(
                 gemm_blocked(kernels, &prob, c)
             }
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2 => gemm_blocked(Kernels::only(kernel_avx2::kernel), &prob, c),
+            Kernel::Avx2 => gemm_blocked(Kernels::only(kernel, kernel_avx2::kernel), &prob, c),
             #[cfg(not(target_arch = "x86_64"))]
             Kernel::Avx512 | Kernel::Avx2 => unreachable!("not supported off x86-64"),
-            Kernel::Portable => gemm_blocked(Kernels::only(kernel_portable::kernel), &prob, c),
+            Kernel::Portable => {
+                gemm_blocked(Kernels::only(kernel, kernel_portable::kernel), &prob, c)
+            }
         }
     }
 }

@@ -12,6 +12,7 @@ use std::ops::Range;
 use ndarray::ArrayView2;
 
 use super::blocking::loops::BPanel;
+use super::Kernel;
 
 #[cfg(target_arch = "x86_64")]
 use super::pack_avx512;
@@ -41,8 +42,10 @@ impl Source<'_> {
 }
 
 /// Packs `src[rows, ks]` into `ceil(rows.len() / W)` panels of `W x ks.len()` values, written to
-/// the front of `dst` (which must hold at least that many values).
+/// the front of `dst` (which must hold at least that many values), with the vector transposes
+/// of `kernel`'s instruction set where they apply (none for `Kernel::Portable`).
 pub(crate) fn pack_panels<const W: usize>(
+    kernel: Kernel,
     src: Source<'_>,
     rows: Range<usize>,
     ks: Range<usize>,
@@ -63,12 +66,12 @@ pub(crate) fn pack_panels<const W: usize>(
         match src {
             Source::F32(v) => {
                 let block = Raw::of(v, r0..r1, ks.clone());
-                let done = transpose_fast_f32::<W>(&block, panel);
+                let done = transpose_fast_f32::<W>(kernel, &block, panel);
                 pack_one::<f32, W>(block.skip_steps(done), &mut panel[done * W..], |x| x);
             }
             Source::U8 { view, scale } => {
                 let block = Raw::of(view, r0..r1, ks.clone());
-                let done = transpose_fast_u8::<W>(&block, scale, panel);
+                let done = transpose_fast_u8::<W>(kernel, &block, scale, panel);
                 let convert = |x: u8| f32::from(x) * scale;
                 pack_one::<u8, W>(block.skip_steps(done), &mut panel[done * W..], convert);
             }
@@ -127,19 +130,28 @@ impl<T> Clone for Raw<T> {
 
 impl<T> Copy for Raw<T> {}
 
-/// Whether the vectorised transpose can pack `block`: rows contiguous along `k`, at least 16
-/// steps long, on a CPU with AVX-512F (any panel width, full or partial).
+/// Whether the AVX-512 transpose can pack `block`: the AVX-512 kernel (so a CPU with
+/// AVX-512F), rows contiguous along `k`, at least 16 steps long (any panel width, full or
+/// partial).
 #[cfg(target_arch = "x86_64")]
-fn fast_transpose_applies<T>(block: &Raw<T>) -> bool {
-    block.ks == 1 && block.rs > 0 && block.kc >= 16 && pack_avx512::available()
+fn fast_transpose_applies<T>(kernel: Kernel, block: &Raw<T>) -> bool {
+    kernel == Kernel::Avx512
+        && block.ks == 1
+        && block.rs > 0
+        && block.kc >= 16
+        && pack_avx512::available()
 }
 
 /// The vectorised transpose for a panel (full or partial) contiguous along `k`; returns how
 /// many leading steps it packed (a multiple of 16, or 0 when it does not apply).
-fn transpose_fast_f32<const W: usize>(block: &Raw<f32>, panel: &mut [f32]) -> usize {
+fn transpose_fast_f32<const W: usize>(
+    kernel: Kernel,
+    block: &Raw<f32>,
+    panel: &mut [f32],
+) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
-        if fast_transpose_applies(block) {
+        if fast_transpose_applies(kernel, block) {
             let Raw {
                 ptr, rs, rows, kc, ..
             } = *block;
@@ -150,15 +162,20 @@ fn transpose_fast_f32<const W: usize>(block: &Raw<f32>, panel: &mut [f32]) -> us
             return kc / 16 * 16;
         }
     }
-    let _ = (block, panel);
+    let _ = (kernel, block, panel);
     0
 }
 
 /// [`transpose_fast_f32`] for pixels scaled by `scale`.
-fn transpose_fast_u8<const W: usize>(block: &Raw<u8>, scale: f32, panel: &mut [f32]) -> usize {
+fn transpose_fast_u8<const W: usize>(
+    kernel: Kernel,
+    block: &Raw<u8>,
+    scale: f32,
+    panel: &mut [f32],
+) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
-        if fast_transpose_applies(block) {
+        if fast_transpose_applies(kernel, block) {
             let Raw {
                 ptr, rs, rows, kc, ..
             } = *block;
@@ -167,7 +184,7 @@ fn transpose_fast_u8<const W: usize>(block: &Raw<u8>, scale: f32, panel: &mut [f
             return kc / 16 * 16;
         }
     }
-    let _ = (block, scale, panel);
+    let _ = (kernel, block, scale, panel);
     0
 }
 

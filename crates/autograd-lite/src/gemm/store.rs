@@ -8,6 +8,7 @@
 
 #[cfg(target_arch = "x86_64")]
 use super::store_avx512::{self, RowBias, RowWrite};
+use super::Kernel;
 
 /// How a tile combines with what `C` already holds.
 #[derive(Clone, Copy, Debug)]
@@ -88,12 +89,14 @@ pub(crate) struct TileDst {
 }
 
 /// Writes the top-left `mr x nr` corner of `tile` (column `j` of the tile is `tile[j]`) into
-/// `dst`, the matching block of `C'`.
+/// `dst`, the matching block of `C'`, with the vector instructions of `kernel`'s set (plain
+/// Rust for `Kernel::Portable`).
 ///
 /// # Safety
 /// `dst` must describe a block of `C'` that this thread may write and no one else accesses
 /// meanwhile, with `mr <= MR` and `nr <= NR`.
 pub(crate) unsafe fn store_tile<const MR: usize, const NR: usize>(
+    kernel: Kernel,
     tile: &[[f32; MR]; NR],
     dst: TileDst,
     w: TileWrite<'_>,
@@ -110,7 +113,12 @@ pub(crate) unsafe fn store_tile<const MR: usize, const NR: usize>(
     if rs == 1 || mr == 1 {
         // Columns of C' are contiguous (C' = C^T of a row-major C): one run per tile column.
         #[cfg(target_arch = "x86_64")]
-        if rs == 1 && MR.is_multiple_of(16) && cs > 0 && super::pack_avx512::available() {
+        if kernel == Kernel::Avx512
+            && rs == 1
+            && MR.is_multiple_of(16)
+            && cs > 0
+            && super::pack_avx512::available()
+        {
             // SAFETY: AVX-512F was detected; the tile holds NR >= nr columns of MR values (MR
             // a multiple of 16); the block has unit row stride and positive column stride, so
             // rows `i < mr` of columns `j < nr` are writable (contract); a bias covers the
@@ -133,7 +141,12 @@ pub(crate) unsafe fn store_tile<const MR: usize, const NR: usize>(
     } else if cs == 1 {
         // Rows of C' are contiguous (C' = C, row-major): transpose the tile, one run per row.
         #[cfg(target_arch = "x86_64")]
-        if MR.is_multiple_of(16) && NR <= 16 && rs > 0 && super::pack_avx512::available() {
+        if kernel == Kernel::Avx512
+            && MR.is_multiple_of(16)
+            && NR <= 16
+            && rs > 0
+            && super::pack_avx512::available()
+        {
             let write = RowWrite {
                 alpha: w.alpha,
                 step: w.step,
@@ -252,9 +265,10 @@ mod tests {
         (0..len).map(|_| rng.uniform_symmetric(1.0)).collect()
     }
 
-    /// `store_tile` into a `C'` with contiguous columns (the vectorised store where the CPU
-    /// has AVX-512) equals `write_run` applied column by column, bit for bit, for every step,
-    /// bias and activation, full and partial tiles; elements outside the tile stay untouched.
+    /// `store_tile` into a `C'` with contiguous columns (the vectorised store of each kernel's
+    /// instruction set this CPU runs) equals `write_run` applied column by column, bit for bit,
+    /// for every step, bias and activation, full and partial tiles; elements outside the tile
+    /// stay untouched.
     #[test]
     fn column_store_equals_write_run_bit_for_bit() {
         const MR: usize = 32;
@@ -287,7 +301,11 @@ mod tests {
                 activation: Activation::Relu,
             }),
         ];
-        for (mr, nr) in [(32, 10), (17, 10), (16, 3), (7, 1), (1, 10)] {
+        let shapes = [(32, 10), (17, 10), (16, 3), (7, 1), (1, 10)];
+        for (kernel, (mr, nr)) in Kernel::supported()
+            .into_iter()
+            .flat_map(|k| shapes.map(|s| (k, s)))
+        {
             for step in steps {
                 for finish in finishes {
                     let w = TileWrite {
@@ -306,7 +324,7 @@ mod tests {
                         nr,
                     };
                     // SAFETY: `got` holds NR columns of LD >= mr values; no one else uses it.
-                    unsafe { store_tile(&tile, dst, w) };
+                    unsafe { store_tile(kernel, &tile, dst, w) };
                     let mut want = c0.clone();
                     for (j, t) in tile.iter().enumerate().take(nr) {
                         let run_bias = match finish.map_or(Bias::None, |f| f.bias) {
@@ -320,7 +338,7 @@ mod tests {
                     assert_eq!(
                         bits(&got),
                         bits(&want),
-                        "mr {mr} nr {nr} {step:?} {finish:?}"
+                        "{kernel} mr {mr} nr {nr} {step:?} {finish:?}"
                     );
                 }
             }
