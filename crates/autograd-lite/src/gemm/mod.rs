@@ -53,9 +53,13 @@ mod kernel_portable;
 mod naive;
 mod pack;
 #[cfg(target_arch = "x86_64")]
+mod pack_avx2;
+#[cfg(target_arch = "x86_64")]
 mod pack_avx512;
 mod small_k;
 mod store;
+#[cfg(target_arch = "x86_64")]
+mod store_avx2;
 #[cfg(target_arch = "x86_64")]
 mod store_avx512;
 

@@ -236,7 +236,8 @@ unsafe fn block_avx512<const R: usize, const V: usize>(
     i0: usize,
     j0: usize,
 ) {
-    use super::store_avx512::{store_row, RowBias, RowWrite};
+    use super::store::{RowBias, RowWrite};
+    use super::store_avx512::store_row;
     use std::arch::x86_64::{
         _mm512_fmadd_ps, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps, _mm512_mul_ps,
         _mm512_set1_ps, _mm512_setzero_ps,
