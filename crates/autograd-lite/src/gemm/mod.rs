@@ -333,7 +333,15 @@ fn run<'a>(
                 gemm_blocked(kernels, &prob, c)
             }
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2 => gemm_blocked(Kernels::only(kernel, kernel_avx2::kernel), &prob, c),
+            Kernel::Avx2 => {
+                let kernels = Kernels {
+                    kernel,
+                    full: kernel_avx2::kernel,
+                    top_half: kernel_avx2::kernel_top_half,
+                    to_columns: Some(kernel_avx2::kernel_to_columns),
+                };
+                gemm_blocked(kernels, &prob, c)
+            }
             #[cfg(not(target_arch = "x86_64"))]
             Kernel::Avx512 | Kernel::Avx2 => unreachable!("not supported off x86-64"),
             Kernel::Portable => {
