@@ -57,6 +57,8 @@ mod pack_avx2;
 #[cfg(target_arch = "x86_64")]
 mod pack_avx512;
 mod small_k;
+#[cfg(target_arch = "x86_64")]
+mod small_k_avx2;
 mod store;
 #[cfg(target_arch = "x86_64")]
 mod store_avx2;
@@ -283,7 +285,7 @@ fn run<'a>(
     }
     if let Source::F32(a) = a {
         if small_k::applies(kernel, k, &b, &c) {
-            small_k::gemm_small_k(alpha, a, b, beta, c, bias, activation);
+            small_k::gemm_small_k(kernel, alpha, a, b, beta, c, bias, activation);
             return;
         }
     }

@@ -38,13 +38,13 @@ pub(crate) const SMALL_K: usize = 16;
 /// accumulator chains, enough to hide the 4-cycle latency of the multiply-add. Of 4 to 10
 /// rows, 6 measured fastest on `grad h` (256 x 10 x 100) alternated with matrixmultiply:
 /// 77-79 GFLOP/s against 74 for 8 rows, 71 for 7 and 60 for 10.
-const ROWS: usize = 6;
+pub(crate) const ROWS: usize = 6;
 /// Rows of the block after the full ones, when that many are left.
-const TAIL_ROWS: usize = 4;
+pub(crate) const TAIL_ROWS: usize = 4;
 /// Columns of `C` per vector (a block is one or two vectors wide).
 const LANES: usize = 16;
 
-/// Whether this path can run the product: the AVX-512 kernel, a short reduction and unit
+/// Whether this path can run the product: the AVX-512 or AVX2 kernel, a short reduction and unit
 /// stride along the rows of `B` and `C` (a dimension of length 1 has no stride to speak of).
 pub(crate) fn applies(
     kernel: Kernel,
@@ -53,15 +53,17 @@ pub(crate) fn applies(
     c: &ArrayViewMut2<'_, f32>,
 ) -> bool {
     let unit = |stride: isize, len: usize| stride == 1 || len <= 1;
-    kernel == Kernel::Avx512
+    matches!(kernel, Kernel::Avx512 | Kernel::Avx2)
         && k <= SMALL_K
         && unit(b.strides()[1], b.ncols())
         && unit(c.strides()[1], c.ncols())
 }
 
-/// Runs the product. The caller has checked [`applies`] (so AVX-512F is available), the
-/// shapes, and that `k > 0`.
+/// Runs the product with `kernel`'s instructions. The caller has checked [`applies`], that
+/// this CPU runs `kernel`, the shapes, and that `k > 0`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm_small_k(
+    kernel: Kernel,
     alpha: f32,
     a: ArrayView2<'_, f32>,
     b: ArrayView2<'_, f32>,
@@ -99,14 +101,18 @@ pub(crate) fn gemm_small_k(
             bias,
             activation,
         };
+        // SAFETY: `applies` chose this path only for the AVX-512 and AVX2 kernels, and the
+        // dispatcher runs a kernel only where its instruction set was detected.
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `applies` chose this path only for the AVX-512 kernel, which the dispatcher
-        // runs only where AVX-512F was detected.
-        unsafe {
-            rows_avx512(job, c_rows)
-        };
+        match kernel {
+            Kernel::Avx512 => unsafe { rows_avx512(job, c_rows) },
+            _ => unsafe { super::small_k_avx2::rows_avx2(job, c_rows) },
+        }
         #[cfg(not(target_arch = "x86_64"))]
-        unreachable!("`applies` is false off x86-64, where there is no AVX-512 kernel");
+        {
+            let _ = (kernel, job, c_rows);
+            unreachable!("`applies` is false off x86-64, where there are no vector kernels");
+        }
     };
     split_rows::<ROWS>(c, 0..blocks, chunks, &rows);
 }
@@ -114,15 +120,15 @@ pub(crate) fn gemm_small_k(
 /// One thread's share of the product: its rows of `A` (the matching rows of `C` travel
 /// separately), all of `B`, and the store's parameters.
 #[derive(Clone, Copy)]
-struct Job<'a> {
-    alpha: f32,
-    a: ArrayView2<'a, f32>,
+pub(crate) struct Job<'a> {
+    pub(crate) alpha: f32,
+    pub(crate) a: ArrayView2<'a, f32>,
     /// The first `k` (`a.ncols()`) entries are the rows of `B`.
-    b_rows: [&'a [f32]; SMALL_K],
-    beta: f32,
+    pub(crate) b_rows: [&'a [f32]; SMALL_K],
+    pub(crate) beta: f32,
     /// The bias per column of `C`, if any.
-    bias: Option<&'a [f32]>,
-    activation: Activation,
+    pub(crate) bias: Option<&'a [f32]>,
+    pub(crate) activation: Activation,
 }
 
 /// Every block of this share: full blocks of `ROWS` rows, then a block of [`TAIL_ROWS`] if
