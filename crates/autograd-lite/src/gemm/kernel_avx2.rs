@@ -6,7 +6,7 @@
 //! intrinsics for the reason given in `kernel_avx512.rs` (plain Rust kept the accumulators in
 //! memory).
 
-use super::blocking::loops::{BPanel, ColumnsOut};
+use super::contract::{BPanel, ColumnsOut};
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::{
     __m256, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_set1_ps, _mm256_setzero_ps,

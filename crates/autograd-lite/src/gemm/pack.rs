@@ -11,8 +11,8 @@ use std::ops::Range;
 
 use ndarray::ArrayView2;
 
-use super::blocking::loops::BPanel;
-use super::Kernel;
+use super::contract::BPanel;
+use super::kernel_choice::Kernel;
 
 #[cfg(target_arch = "x86_64")]
 use super::{pack_avx2, pack_avx512};
@@ -136,8 +136,8 @@ impl<T> Copy for Raw<T> {}
 #[cfg(target_arch = "x86_64")]
 fn fast_transpose_lanes<T>(kernel: Kernel, block: &Raw<T>) -> Option<usize> {
     let lanes = match kernel {
-        Kernel::Avx512 if pack_avx512::available() => 16,
-        Kernel::Avx2 if pack_avx2::available() => 8,
+        Kernel::Avx512 if kernel.runs_here() => 16,
+        Kernel::Avx2 if kernel.runs_here() => 8,
         _ => return None,
     };
     (block.ks == 1 && block.rs > 0 && block.kc >= lanes).then_some(lanes)

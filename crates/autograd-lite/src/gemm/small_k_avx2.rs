@@ -11,9 +11,9 @@ use std::arch::x86_64::{
     _mm256_storeu_ps,
 };
 
+use super::epilogue::{Activation, RowBias, RowWrite, Step};
 use super::pack_avx2::mask;
-use super::small_k::{Job, ROWS, SMALL_K, TAIL_ROWS};
-use super::store::{Activation, RowBias, RowWrite, Step};
+use super::small_k_job::{Job, ROWS, SMALL_K, TAIL_ROWS};
 use super::store_avx2::{store_lanes, store_row};
 
 /// Columns of `C` per vector (a block is one or two vectors wide).

@@ -6,98 +6,10 @@
 //! L1. Every element goes through the same operations in the same order whatever the thread
 //! count or the block boundaries of M and N, which keeps results bit-identical.
 
-use super::Kernel;
+use super::epilogue::{Activation, Bias, RowBias, RowWrite, Step, TileWrite};
+use super::kernel_choice::Kernel;
 #[cfg(target_arch = "x86_64")]
 use super::{store_avx2, store_avx512};
-
-/// How a tile combines with what `C` already holds.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Step {
-    /// The first reduction block: `C = alpha * T + beta * C`.
-    First {
-        /// Scale of the old `C` (0 means overwrite without reading).
-        beta: f32,
-    },
-    /// A later reduction block: `C = C + alpha * T`.
-    Accumulate,
-}
-
-/// A bias in the kernel's orientation (`C'` is `C` or `C^T`).
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Bias<'a> {
-    /// No bias.
-    None,
-    /// `C'[i, j] += bias[j]` (the orientation where `C' = C`).
-    PerColumn(&'a [f32]),
-    /// `C'[i, j] += bias[i]` (the orientation where `C' = C^T`).
-    PerRow(&'a [f32]),
-}
-
-/// The elementwise function applied after the bias.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Activation {
-    /// Leave the value.
-    Identity,
-    /// `max(x, 0)`.
-    Relu,
-}
-
-/// What happens to a tile after its last reduction block.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Finish<'a> {
-    /// The bias to add.
-    pub(crate) bias: Bias<'a>,
-    /// Then this function.
-    pub(crate) activation: Activation,
-}
-
-/// Where a tile sits in `C'` and how to write it.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct TileWrite<'a> {
-    /// First row of the tile in `C'` (indexes a per-row bias).
-    pub(crate) i0: usize,
-    /// First column of the tile in `C'` (indexes a per-column bias).
-    pub(crate) j0: usize,
-    /// Multiplies the tile.
-    pub(crate) alpha: f32,
-    /// Overwrite or accumulate.
-    pub(crate) step: Step,
-    /// `Some` on the last reduction block.
-    pub(crate) finish: Option<Finish<'a>>,
-}
-
-impl TileWrite<'_> {
-    /// Whether the write is `C' = alpha * T` and nothing else: a first (or only) reduction
-    /// block with `beta = 0`, then no bias and no activation (a product into a fresh `C`, as
-    /// every gradient is).
-    pub(crate) fn is_plain(&self) -> bool {
-        matches!(self.step, Step::First { beta } if beta == 0.0)
-            && self.finish.is_none_or(|f| {
-                matches!((f.bias, f.activation), (Bias::None, Activation::Identity))
-            })
-    }
-}
-
-/// The bias of one row of a vector store: one value per lane, or one for the whole row.
-#[derive(Clone, Copy)]
-pub(crate) enum RowBias<'a> {
-    /// No bias.
-    None,
-    /// `bias[j]` for tile column `j` (exactly `nr` values).
-    PerColumn(&'a [f32]),
-    /// `bias[i]` for tile row `i` (exactly `mr` values).
-    PerRow(&'a [f32]),
-}
-
-/// How to combine and finish one vector of a tile in the vector stores (the fields of
-/// [`TileWrite`], resolved for this tile).
-#[derive(Clone, Copy)]
-pub(crate) struct RowWrite<'a> {
-    pub(crate) alpha: f32,
-    pub(crate) step: Step,
-    /// `None` before the last reduction block.
-    pub(crate) finish: Option<(RowBias<'a>, Activation)>,
-}
 
 /// An `mr x nr` block of `C'` as a pointer and strides (element `(i, j)` at `ptr + i*rs + j*cs`).
 #[derive(Clone, Copy, Debug)]
@@ -141,11 +53,11 @@ pub(crate) unsafe fn store_tile<const MR: usize, const NR: usize>(
             // stride and positive column stride, so rows `i < mr` of columns `j < nr` are
             // writable (contract); a bias covers the rows and columns of C' it is indexed by.
             match kernel {
-                Kernel::Avx512 if MR.is_multiple_of(16) && super::pack_avx512::available() => {
+                Kernel::Avx512 if MR.is_multiple_of(16) && kernel.runs_here() => {
                     unsafe { store_avx512::store_columns(tile, MR, ptr, cs, mr, nr, w) };
                     return;
                 }
-                Kernel::Avx2 if MR.is_multiple_of(8) && super::pack_avx2::available() => {
+                Kernel::Avx2 if MR.is_multiple_of(8) && kernel.runs_here() => {
                     unsafe { store_avx2::store_columns(tile, MR, ptr, cs, mr, nr, w) };
                     return;
                 }
@@ -184,15 +96,11 @@ pub(crate) unsafe fn store_tile<const MR: usize, const NR: usize>(
             // the block has unit column stride and positive row stride, so rows `i < mr` and
             // columns `j < nr` are writable (contract).
             match kernel {
-                Kernel::Avx512
-                    if MR.is_multiple_of(16) && NR <= 16 && super::pack_avx512::available() =>
-                {
+                Kernel::Avx512 if MR.is_multiple_of(16) && NR <= 16 && kernel.runs_here() => {
                     unsafe { store_avx512::store_rows(tile, MR, ptr, rs, mr, nr, write) };
                     return;
                 }
-                Kernel::Avx2
-                    if MR.is_multiple_of(8) && NR <= 8 && super::pack_avx2::available() =>
-                {
+                Kernel::Avx2 if MR.is_multiple_of(8) && NR <= 8 && kernel.runs_here() => {
                     unsafe { store_avx2::store_rows(tile, MR, ptr, rs, mr, nr, write) };
                     return;
                 }
@@ -290,6 +198,7 @@ fn write_run(dst: &mut [f32], t: &[f32], bias: RunBias<'_>, w: TileWrite<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gemm::epilogue::Finish;
 
     /// Deterministic values in [-1, 1), some negative so ReLU has work.
     fn values(len: usize, seed: u64) -> Vec<f32> {

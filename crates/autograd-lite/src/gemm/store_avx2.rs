@@ -15,8 +15,8 @@ use std::arch::x86_64::{
     _mm256_storeu_ps, _mm_castps_pd, _mm_movehl_ps, _mm_store_sd, _mm_store_ss, _mm_storeu_ps,
 };
 
+use super::epilogue::{Activation, Bias, RowBias, RowWrite, Step, TileWrite};
 use super::pack_avx2::{mask, transpose8};
-use super::store::{Activation, Bias, RowBias, RowWrite, Step, TileWrite};
 
 /// Writes rows `0..mr` and columns `0..nr` of the tile (`tile[j * tile_mr + i]`, column-major
 /// with `tile_mr` rows) into `C'` at `c` (row `i` at `c + i * rs`, contiguous along columns).

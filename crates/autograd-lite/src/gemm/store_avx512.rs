@@ -14,8 +14,8 @@ use std::arch::x86_64::{
     _mm512_max_ps, _mm512_mul_ps, _mm512_set1_ps, _mm512_setzero_ps,
 };
 
+use super::epilogue::{Activation, Bias, RowBias, RowWrite, Step, TileWrite};
 use super::pack_avx512::transpose16;
-use super::store::{Activation, Bias, RowBias, RowWrite, Step, TileWrite};
 
 /// Writes rows `0..mr` and columns `0..nr` of the tile (`tile[j * tile_mr + i]`, column-major
 /// with `tile_mr` rows) into `C'` at `c` (row `i` at `c + i * rs`, contiguous along columns).
