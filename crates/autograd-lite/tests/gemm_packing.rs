@@ -135,15 +135,21 @@ fn u8_layouts_give_the_same_bits() {
 }
 
 /// A last panel that is at most half full (784 = 24.5 x 32 rows, as in `grad W1`) goes to the
-/// AVX-512 kernel's top-half variant. Its rows must come out exactly as when the same rows sit
-/// in a full panel: here the 784 columns of `C = A B` against the first 784 of 800 (25 full
-/// panels), and 1..16 against 17..32 columns, for f32 and u8 operands.
+/// AVX-512 kernel's top-half variant, and one of at most 8 of 16 rows (100 = 6.25 x 16) to the
+/// AVX2 kernel's. Its rows must come out exactly as when the same rows sit in a full panel:
+/// here the 784 columns of `C = A B` against the first 784 of 800 (25 full panels), 100
+/// against 112 (7 full AVX2 panels), and 1..16 against 17..32 columns, for f32 and u8 operands.
 #[test]
 fn a_half_empty_last_panel_gives_the_bits_of_a_full_one() {
     let mut rng = Rng::new(13);
     let scale = 1.0 / 255.0;
     for kernel in kernels() {
-        for (m, k, n, wide) in [(100, 256, 784, 800), (10, 40, 16, 32), (3, 600, 1, 17)] {
+        for (m, k, n, wide) in [
+            (100, 256, 784, 800),
+            (10, 40, 16, 32),
+            (3, 600, 1, 17),
+            (20, 64, 100, 112),
+        ] {
             let a = rng.matrix(m, k);
             let b_wide = rng.matrix(k, wide);
             let x_wide = rng.pixels(wide, k);
@@ -188,8 +194,8 @@ fn a_half_empty_last_panel_gives_the_bits_of_a_full_one() {
 }
 
 /// Full tiles of a `C'` with contiguous columns (`C' = C^T` of a row-major `C`, as in `grad W1`,
-/// 100 x 256 x 784) that take `alpha * T` and nothing else are written by the AVX-512 kernel
-/// straight from its registers. They must get the bits of the same product written through
+/// 100 x 256 x 784) that take `alpha * T` and nothing else are written by the AVX-512 and AVX2
+/// kernels straight from their registers. They must get the bits of the same product written through
 /// the tile store, here into every other column of a wider array (no contiguous column): for
 /// `alpha` 1 and 0.5, and, where the store must not be skipped, `beta = 0.5` and a bias + ReLU.
 #[test]

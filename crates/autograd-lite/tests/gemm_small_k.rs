@@ -1,19 +1,24 @@
 //! The unpacked path for short reductions (`k <= 16` with row-contiguous `B` and `C`, taken by
-//! the AVX-512 kernel): the same bits as the packed path, on every awkward shape, epilogue and
-//! alpha/beta (`gemm_threads.rs` checks it for any thread count).
+//! the AVX-512 and AVX2 kernels): the same bits as the packed path, on every awkward shape,
+//! epilogue and alpha/beta (`gemm_threads.rs` checks it for any thread count).
 
 mod gemm_common;
 
 use autograd_lite::gemm::{gemm_with_kernel, naive_gemm_epilogue, Epilogue, Kernel};
 use gemm_common::{assert_close, bound, stored, Rng};
 
-/// The AVX-512 kernel takes the unpacked path on these operands; the AVX2 kernel packs them
-/// and sums every element in the same order with the same fused multiply-adds, so the two must
-/// agree to the bit. Both must also be within rounding of the oracle.
+/// The AVX-512 and AVX2 kernels take the unpacked path on these operands (16- and 8-lane
+/// vectors, so the shapes straddle both widths); the portable kernel packs them and sums every
+/// element in the same order with the same fused multiply-adds, so they must agree to the bit.
+/// All must also be within rounding of the oracle.
 #[test]
 fn unpacked_path_equals_the_packed_path_bit_for_bit() {
-    if !Kernel::Avx512.is_supported() || !Kernel::Avx2.is_supported() {
-        eprintln!("skipped: this CPU lacks AVX-512F or AVX2, so there is no unpacked path");
+    let unpacked_kernels: Vec<Kernel> = [Kernel::Avx512, Kernel::Avx2]
+        .into_iter()
+        .filter(|k| k.is_supported())
+        .collect();
+    if unpacked_kernels.is_empty() {
+        eprintln!("skipped: this CPU lacks AVX-512F and AVX2, so there is no unpacked path");
         return;
     }
     let mut rng = Rng::new(21);
@@ -54,22 +59,25 @@ fn unpacked_path_equals_the_packed_path_bit_for_bit() {
                         );
                         c
                     };
-                    let unpacked = run(Kernel::Avx512);
-                    let packed = run(Kernel::Avx2);
-                    let what = format!(
-                        "m={m} k={k} n={n} alpha={alpha} beta={beta} {epilogue:?} a^T={a_transposed}"
-                    );
-                    assert!(
-                        unpacked
-                            .iter()
-                            .zip(packed.iter())
-                            .all(|(x, y)| x.to_bits() == y.to_bits()),
-                        "{what}: the unpacked path differs from the packed one"
-                    );
+                    let packed = run(Kernel::Portable);
                     let mut want = c0.clone();
                     naive_gemm_epilogue(alpha, a.view(), b.view(), beta, want.view_mut(), epilogue);
                     let tol = bound(alpha, a.view(), b.view(), beta, c0.view());
-                    assert_close(unpacked.view(), want.view(), &tol, &what);
+                    for &kernel in &unpacked_kernels {
+                        let unpacked = run(kernel);
+                        let what = format!(
+                            "{kernel} m={m} k={k} n={n} alpha={alpha} beta={beta} {epilogue:?} \
+                             a^T={a_transposed}"
+                        );
+                        assert!(
+                            unpacked
+                                .iter()
+                                .zip(packed.iter())
+                                .all(|(x, y)| x.to_bits() == y.to_bits()),
+                            "{what}: the unpacked path differs from the packed one"
+                        );
+                        assert_close(unpacked.view(), want.view(), &tol, &what);
+                    }
                     cases += 1;
                 }
             }

@@ -17,7 +17,7 @@
 //! AVX-512 intrinsics and `target_feature(enable = "avx512f")` are stable since Rust 1.89, so
 //! this file needs 1.89 (the workspace's `rust-version` must say so; `mod.rs` tells clippy).
 
-use super::blocking::loops::{BPanel, ColumnsOut};
+use super::contract::{BPanel, ColumnsOut};
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::{
     __m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mul_ps, _mm512_set1_ps, _mm512_setzero_ps,

@@ -77,6 +77,20 @@ impl Kernel {
         }
     }
 
+    /// [`Kernel::is_supported`], detected once per process: the packers and the stores ask for
+    /// every panel and tile whether they may use the kernel's instructions. The one place the
+    /// GEMM detects CPU features.
+    pub(crate) fn runs_here(self) -> bool {
+        static DETECTED: std::sync::OnceLock<[bool; 3]> = std::sync::OnceLock::new();
+        let [avx512, avx2, portable] =
+            *DETECTED.get_or_init(|| Kernel::ALL.map(Kernel::is_supported));
+        match self {
+            Kernel::Avx512 => avx512,
+            Kernel::Avx2 => avx2,
+            Kernel::Portable => portable,
+        }
+    }
+
     /// The tile shape `(MR, NR)`.
     pub fn tile(self) -> (usize, usize) {
         match self {

@@ -7,7 +7,7 @@
 //! builds with `-C target-cpu=native`); only an x86-64 CPU without FMA (before 2013) pays a
 //! correctly rounded library call per product, slow but still the same bits.
 
-use super::blocking::loops::BPanel;
+use super::contract::BPanel;
 
 /// Rows of the tile (the vectorised direction).
 pub(crate) const MR: usize = 8;

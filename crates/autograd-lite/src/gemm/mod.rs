@@ -23,14 +23,20 @@
 //! `small_k.rs` sums blocks of `C` in registers straight from the operands, with the same
 //! arithmetic, so the result is the same to the bit.
 //!
-//! Module map: `mod.rs` (public API, orientation, dispatch), `naive.rs` (the oracle), `pack.rs`
-//! (panel packing, u8 conversion), `pack_avx512.rs` (16 x 16 register transposes for operands
-//! contiguous along k), `store.rs` (tile write-back + epilogue), `store_avx512.rs` (the same for
-//! a row-major `C`, transposing the tile in registers), `buffers.rs` (thread-local packing
-//! buffers), `blocking/mod.rs` (block sizes), `blocking/loops.rs` (the loops), `small_k.rs` (the
-//! unpacked path for short reductions), `kernel_choice.rs` (which kernel runs), one file per
-//! microkernel. `unsafe` lives only in the
-//! kernels (`small_k.rs` included), the packers and the stores.
+//! Module map, as an import tree (each file imports only files below it): `mod.rs` (public
+//! API, orientation, dispatch); `small_k.rs` (the unpacked path for short reductions, its work
+//! in `small_k_job.rs`, its vector code in `small_k_avx512.rs` and `small_k_avx2.rs`);
+//! `blocking/mod.rs` (block sizes) and `blocking/loops.rs` (the loops); `pack.rs` (panel
+//! packing, u8 conversion) over `pack_avx512.rs` and `pack_avx2.rs` (16 x 16 and 8 x 8
+//! register transposes for operands contiguous along k); `store.rs` (tile write-back) over
+//! `store_avx512.rs` and `store_avx2.rs` (the same in vectors, transposing the tile in
+//! registers for a row-major `C`); one file per microkernel; `buffers.rs` (thread-local
+//! packing buffers); and at the bottom `contract.rs` (what a kernel is: `KernelFn`, `BPanel`,
+//! `Kernels`), `epilogue.rs` (what happens to a finished tile), `kernel_choice.rs` (which
+//! kernel runs; the one place CPU features are detected) and `naive.rs` (the oracle). The
+//! packers, stores and `small_k` use the instructions of the kernel that was chosen, never
+//! more, so `Kernel::Portable` is plain Rust on every CPU. `unsafe` lives only in the kernels
+//! (`small_k*.rs` included), the packers and the stores.
 //!
 //! Peak of this machine, for reference: 118 GFLOP/s per core (32 f32 flops per cycle at about
 //! 3.7 GHz), measured with 24 independent register-only `vfmadd231ps zmm` chains (and the same
@@ -44,6 +50,8 @@
 
 mod blocking;
 mod buffers;
+mod contract;
+mod epilogue;
 #[cfg(target_arch = "x86_64")]
 mod kernel_avx2;
 #[cfg(target_arch = "x86_64")]
@@ -53,9 +61,18 @@ mod kernel_portable;
 mod naive;
 mod pack;
 #[cfg(target_arch = "x86_64")]
+mod pack_avx2;
+#[cfg(target_arch = "x86_64")]
 mod pack_avx512;
 mod small_k;
+#[cfg(target_arch = "x86_64")]
+mod small_k_avx2;
+#[cfg(target_arch = "x86_64")]
+mod small_k_avx512;
+mod small_k_job;
 mod store;
+#[cfg(target_arch = "x86_64")]
+mod store_avx2;
 #[cfg(target_arch = "x86_64")]
 mod store_avx512;
 
@@ -66,10 +83,11 @@ pub use ndarray;
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 
-use blocking::loops::{gemm_blocked, Kernels, Problem};
+use blocking::loops::{gemm_blocked, Problem};
 pub(crate) use blocking::KC_MAX;
+use contract::Kernels;
+use epilogue::{Activation, Bias, Finish};
 use pack::Source;
-use store::{Activation, Bias, Finish};
 
 pub use kernel_choice::{Kernel, KernelChoiceError, KERNEL_VARIABLE};
 
@@ -279,7 +297,7 @@ fn run<'a>(
     }
     if let Source::F32(a) = a {
         if small_k::applies(kernel, k, &b, &c) {
-            small_k::gemm_small_k(alpha, a, b, beta, c, bias, activation);
+            small_k::gemm_small_k(kernel, alpha, a, b, beta, c, bias, activation);
             return;
         }
     }
@@ -321,6 +339,7 @@ fn run<'a>(
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512 => {
                 let kernels = Kernels {
+                    kernel,
                     full: kernel_avx512::kernel,
                     top_half: kernel_avx512::kernel_top_half,
                     to_columns: Some(kernel_avx512::kernel_to_columns),
@@ -328,10 +347,20 @@ fn run<'a>(
                 gemm_blocked(kernels, &prob, c)
             }
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2 => gemm_blocked(Kernels::only(kernel_avx2::kernel), &prob, c),
+            Kernel::Avx2 => {
+                let kernels = Kernels {
+                    kernel,
+                    full: kernel_avx2::kernel,
+                    top_half: kernel_avx2::kernel_top_half,
+                    to_columns: Some(kernel_avx2::kernel_to_columns),
+                };
+                gemm_blocked(kernels, &prob, c)
+            }
             #[cfg(not(target_arch = "x86_64"))]
             Kernel::Avx512 | Kernel::Avx2 => unreachable!("not supported off x86-64"),
-            Kernel::Portable => gemm_blocked(Kernels::only(kernel_portable::kernel), &prob, c),
+            Kernel::Portable => {
+                gemm_blocked(Kernels::only(kernel, kernel_portable::kernel), &prob, c)
+            }
         }
     }
 }

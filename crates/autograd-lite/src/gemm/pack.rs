@@ -11,10 +11,11 @@ use std::ops::Range;
 
 use ndarray::ArrayView2;
 
-use super::blocking::loops::BPanel;
+use super::contract::BPanel;
+use super::kernel_choice::Kernel;
 
 #[cfg(target_arch = "x86_64")]
-use super::pack_avx512;
+use super::{pack_avx2, pack_avx512};
 
 /// A `len x k` operand as the packer reads it.
 #[derive(Clone, Copy, Debug)]
@@ -41,8 +42,10 @@ impl Source<'_> {
 }
 
 /// Packs `src[rows, ks]` into `ceil(rows.len() / W)` panels of `W x ks.len()` values, written to
-/// the front of `dst` (which must hold at least that many values).
+/// the front of `dst` (which must hold at least that many values), with the vector transposes
+/// of `kernel`'s instruction set where they apply (none for `Kernel::Portable`).
 pub(crate) fn pack_panels<const W: usize>(
+    kernel: Kernel,
     src: Source<'_>,
     rows: Range<usize>,
     ks: Range<usize>,
@@ -63,12 +66,12 @@ pub(crate) fn pack_panels<const W: usize>(
         match src {
             Source::F32(v) => {
                 let block = Raw::of(v, r0..r1, ks.clone());
-                let done = transpose_fast_f32::<W>(&block, panel);
+                let done = transpose_fast_f32::<W>(kernel, &block, panel);
                 pack_one::<f32, W>(block.skip_steps(done), &mut panel[done * W..], |x| x);
             }
             Source::U8 { view, scale } => {
                 let block = Raw::of(view, r0..r1, ks.clone());
-                let done = transpose_fast_u8::<W>(&block, scale, panel);
+                let done = transpose_fast_u8::<W>(kernel, &block, scale, panel);
                 let convert = |x: u8| f32::from(x) * scale;
                 pack_one::<u8, W>(block.skip_steps(done), &mut panel[done * W..], convert);
             }
@@ -127,47 +130,72 @@ impl<T> Clone for Raw<T> {
 
 impl<T> Copy for Raw<T> {}
 
-/// Whether the vectorised transpose can pack `block`: rows contiguous along `k`, at least 16
-/// steps long, on a CPU with AVX-512F (any panel width, full or partial).
+/// The vector width of the transposing packer of `kernel`'s instruction set when it can pack
+/// `block` (rows contiguous along `k`, at least one vector of steps long, any panel width, full
+/// or partial), on a CPU that runs it; `None` for `Kernel::Portable`.
 #[cfg(target_arch = "x86_64")]
-fn fast_transpose_applies<T>(block: &Raw<T>) -> bool {
-    block.ks == 1 && block.rs > 0 && block.kc >= 16 && pack_avx512::available()
+fn fast_transpose_lanes<T>(kernel: Kernel, block: &Raw<T>) -> Option<usize> {
+    let lanes = match kernel {
+        Kernel::Avx512 if kernel.runs_here() => 16,
+        Kernel::Avx2 if kernel.runs_here() => 8,
+        _ => return None,
+    };
+    (block.ks == 1 && block.rs > 0 && block.kc >= lanes).then_some(lanes)
 }
 
 /// The vectorised transpose for a panel (full or partial) contiguous along `k`; returns how
-/// many leading steps it packed (a multiple of 16, or 0 when it does not apply).
-fn transpose_fast_f32<const W: usize>(block: &Raw<f32>, panel: &mut [f32]) -> usize {
+/// many leading steps it packed (a multiple of the vector width, or 0 when it does not apply).
+fn transpose_fast_f32<const W: usize>(
+    kernel: Kernel,
+    block: &Raw<f32>,
+    panel: &mut [f32],
+) -> usize {
     #[cfg(target_arch = "x86_64")]
-    {
-        if fast_transpose_applies(block) {
-            let Raw {
-                ptr, rs, rows, kc, ..
-            } = *block;
-            // SAFETY: AVX-512F was detected; the block's `rows <= W` rows hold `kc` contiguous
-            // steps at offsets `r * rs`, of which the first `16 * (kc / 16)` are read; the
-            // panel holds `kc * W` values.
-            unsafe { pack_avx512::transpose_f32(ptr, rs as usize, rows, kc / 16, panel, W) };
-            return kc / 16 * 16;
-        }
+    if let Some(lanes) = fast_transpose_lanes(kernel, block) {
+        let Raw {
+            ptr, rs, rows, kc, ..
+        } = *block;
+        let (rs, blocks) = (rs as usize, kc / lanes);
+        // SAFETY: `fast_transpose_lanes` detected the instruction set; the block's `rows <= W`
+        // rows hold `kc` contiguous steps at offsets `r * rs`, of which the first
+        // `lanes * blocks` are read; the panel holds `kc * W` values.
+        unsafe {
+            if lanes == 16 {
+                pack_avx512::transpose_f32(ptr, rs, rows, blocks, panel, W)
+            } else {
+                pack_avx2::transpose_f32(ptr, rs, rows, blocks, panel, W)
+            }
+        };
+        return blocks * lanes;
     }
-    let _ = (block, panel);
+    let _ = (kernel, block, panel);
     0
 }
 
 /// [`transpose_fast_f32`] for pixels scaled by `scale`.
-fn transpose_fast_u8<const W: usize>(block: &Raw<u8>, scale: f32, panel: &mut [f32]) -> usize {
+fn transpose_fast_u8<const W: usize>(
+    kernel: Kernel,
+    block: &Raw<u8>,
+    scale: f32,
+    panel: &mut [f32],
+) -> usize {
     #[cfg(target_arch = "x86_64")]
-    {
-        if fast_transpose_applies(block) {
-            let Raw {
-                ptr, rs, rows, kc, ..
-            } = *block;
-            // SAFETY: as in `transpose_fast_f32`, with 16-byte reads inside each row's steps.
-            unsafe { pack_avx512::transpose_u8(ptr, rs as usize, rows, kc / 16, scale, panel, W) };
-            return kc / 16 * 16;
-        }
+    if let Some(lanes) = fast_transpose_lanes(kernel, block) {
+        let Raw {
+            ptr, rs, rows, kc, ..
+        } = *block;
+        let (rs, blocks) = (rs as usize, kc / lanes);
+        // SAFETY: as in `transpose_fast_f32`, with `lanes`-byte reads inside each row's steps.
+        unsafe {
+            if lanes == 16 {
+                pack_avx512::transpose_u8(ptr, rs, rows, blocks, scale, panel, W)
+            } else {
+                pack_avx2::transpose_u8(ptr, rs, rows, blocks, scale, panel, W)
+            }
+        };
+        return blocks * lanes;
     }
-    let _ = (block, scale, panel);
+    let _ = (kernel, block, scale, panel);
     0
 }
 
@@ -321,6 +349,95 @@ impl InPlaceB {
             kc,
             step: 1,
             col: self.col,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    /// Packs rows `rows` and steps `ks` of `src` with `kernel` into an exactly sized buffer
+    /// followed by sentinels, checks that no sentinel was written, and returns the panels.
+    fn packed<const W: usize>(
+        kernel: Kernel,
+        src: Source<'_>,
+        rows: Range<usize>,
+        ks: Range<usize>,
+    ) -> Vec<u32> {
+        let len = rows.len().div_ceil(W) * W * ks.len();
+        let mut buf = vec![f32::NAN; len + 64];
+        buf[len..].fill(-7.0);
+        pack_panels::<W>(kernel, src, rows, ks, &mut buf[..len]);
+        assert!(
+            buf[len..].iter().all(|&x| x == -7.0),
+            "{kernel}: wrote past the panels"
+        );
+        buf[..len].iter().map(|x| x.to_bits()).collect()
+    }
+
+    /// Every kernel's packer (the AVX-512 and AVX2 register transposes where this CPU runs
+    /// them) writes the portable packer's panels, bit for bit, for f32 and u8 operands that are
+    /// contiguous along `k`: panel widths of both kernels' tiles (and ones that are not a
+    /// multiple of any vector), full and partial panels, reductions shorter than a vector,
+    /// exactly a vector, and with tails, and a block starting mid-row; nothing is written past
+    /// the panels.
+    #[test]
+    fn every_packer_writes_the_portable_panels() {
+        let (len, k) = (70, 53);
+        let mut rng = crate::SplitMix64::new(5);
+        let f = Array2::from_shape_fn((len, k), |_| rng.uniform_symmetric(1.0));
+        let pixels = Array2::from_shape_fn((len, k), |(i, p)| ((i * 31 + p * 7) % 256) as u8);
+        let sources = [
+            Source::F32(f.view()),
+            Source::U8 {
+                view: pixels.view(),
+                scale: 1.0 / 255.0,
+            },
+        ];
+        let cases = [
+            (0..70, 0..53),
+            (3..9, 0..8),
+            (0..6, 1..17),
+            (5..6, 0..16),
+            (40..70, 13..53),
+            (0..32, 0..7),
+            (17..70, 0..24),
+        ];
+        for kernel in Kernel::supported() {
+            for src in sources {
+                for (rows, ks) in cases.clone() {
+                    let what = format!("{kernel} rows {rows:?} steps {ks:?}");
+                    let (r, s) = (rows.clone(), ks.clone());
+                    let p = Kernel::Portable;
+                    assert_eq!(
+                        packed::<6>(kernel, src, r.clone(), s.clone()),
+                        packed::<6>(p, src, r.clone(), s.clone()),
+                        "W 6, {what}"
+                    );
+                    assert_eq!(
+                        packed::<10>(kernel, src, r.clone(), s.clone()),
+                        packed::<10>(p, src, r.clone(), s.clone()),
+                        "W 10, {what}"
+                    );
+                    assert_eq!(
+                        packed::<12>(kernel, src, r.clone(), s.clone()),
+                        packed::<12>(p, src, r.clone(), s.clone()),
+                        "W 12, {what}"
+                    );
+                    assert_eq!(
+                        packed::<16>(kernel, src, r.clone(), s.clone()),
+                        packed::<16>(p, src, r.clone(), s.clone()),
+                        "W 16, {what}"
+                    );
+                    assert_eq!(
+                        packed::<32>(kernel, src, r.clone(), s.clone()),
+                        packed::<32>(p, src, r, s),
+                        "W 32, {what}"
+                    );
+                }
+            }
         }
     }
 }

@@ -14,12 +14,6 @@ use std::arch::x86_64::{
     _mm512_unpacklo_pd, _mm512_unpacklo_ps, _mm_loadu_si128,
 };
 
-/// Whether this CPU can run the packers in this file (detected once).
-pub(crate) fn available() -> bool {
-    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *AVAILABLE.get_or_init(|| std::arch::is_x86_feature_detected!("avx512f"))
-}
-
 /// Packs `rows` rows starting at `src` (row `r` at `src + r * rs`, contiguous along `k`) and
 /// the first `16 * blocks` steps into a panel of width `w >= rows` (step `p`, row `r` at
 /// `p * w + r`), writing zeros to the rows `rows..w` of the panel.

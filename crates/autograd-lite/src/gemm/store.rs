@@ -6,76 +6,10 @@
 //! L1. Every element goes through the same operations in the same order whatever the thread
 //! count or the block boundaries of M and N, which keeps results bit-identical.
 
+use super::epilogue::{Activation, Bias, RowBias, RowWrite, Step, TileWrite};
+use super::kernel_choice::Kernel;
 #[cfg(target_arch = "x86_64")]
-use super::store_avx512::{self, RowBias, RowWrite};
-
-/// How a tile combines with what `C` already holds.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Step {
-    /// The first reduction block: `C = alpha * T + beta * C`.
-    First {
-        /// Scale of the old `C` (0 means overwrite without reading).
-        beta: f32,
-    },
-    /// A later reduction block: `C = C + alpha * T`.
-    Accumulate,
-}
-
-/// A bias in the kernel's orientation (`C'` is `C` or `C^T`).
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Bias<'a> {
-    /// No bias.
-    None,
-    /// `C'[i, j] += bias[j]` (the orientation where `C' = C`).
-    PerColumn(&'a [f32]),
-    /// `C'[i, j] += bias[i]` (the orientation where `C' = C^T`).
-    PerRow(&'a [f32]),
-}
-
-/// The elementwise function applied after the bias.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Activation {
-    /// Leave the value.
-    Identity,
-    /// `max(x, 0)`.
-    Relu,
-}
-
-/// What happens to a tile after its last reduction block.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Finish<'a> {
-    /// The bias to add.
-    pub(crate) bias: Bias<'a>,
-    /// Then this function.
-    pub(crate) activation: Activation,
-}
-
-/// Where a tile sits in `C'` and how to write it.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct TileWrite<'a> {
-    /// First row of the tile in `C'` (indexes a per-row bias).
-    pub(crate) i0: usize,
-    /// First column of the tile in `C'` (indexes a per-column bias).
-    pub(crate) j0: usize,
-    /// Multiplies the tile.
-    pub(crate) alpha: f32,
-    /// Overwrite or accumulate.
-    pub(crate) step: Step,
-    /// `Some` on the last reduction block.
-    pub(crate) finish: Option<Finish<'a>>,
-}
-
-impl TileWrite<'_> {
-    /// Whether the write is `C' = alpha * T` and nothing else: a first (or only) reduction
-    /// block with `beta = 0`, then no bias and no activation (a product into a fresh `C`, as
-    /// every gradient is).
-    pub(crate) fn is_plain(&self) -> bool {
-        matches!(self.step, Step::First { beta } if beta == 0.0)
-            && self.finish.is_none_or(|f| {
-                matches!((f.bias, f.activation), (Bias::None, Activation::Identity))
-            })
-    }
-}
+use super::{store_avx2, store_avx512};
 
 /// An `mr x nr` block of `C'` as a pointer and strides (element `(i, j)` at `ptr + i*rs + j*cs`).
 #[derive(Clone, Copy, Debug)]
@@ -88,12 +22,14 @@ pub(crate) struct TileDst {
 }
 
 /// Writes the top-left `mr x nr` corner of `tile` (column `j` of the tile is `tile[j]`) into
-/// `dst`, the matching block of `C'`.
+/// `dst`, the matching block of `C'`, with the vector instructions of `kernel`'s set (plain
+/// Rust for `Kernel::Portable`).
 ///
 /// # Safety
 /// `dst` must describe a block of `C'` that this thread may write and no one else accesses
 /// meanwhile, with `mr <= MR` and `nr <= NR`.
 pub(crate) unsafe fn store_tile<const MR: usize, const NR: usize>(
+    kernel: Kernel,
     tile: &[[f32; MR]; NR],
     dst: TileDst,
     w: TileWrite<'_>,
@@ -110,15 +46,23 @@ pub(crate) unsafe fn store_tile<const MR: usize, const NR: usize>(
     if rs == 1 || mr == 1 {
         // Columns of C' are contiguous (C' = C^T of a row-major C): one run per tile column.
         #[cfg(target_arch = "x86_64")]
-        if rs == 1 && MR.is_multiple_of(16) && cs > 0 && super::pack_avx512::available() {
-            // SAFETY: AVX-512F was detected; the tile holds NR >= nr columns of MR values (MR
-            // a multiple of 16); the block has unit row stride and positive column stride, so
-            // rows `i < mr` of columns `j < nr` are writable (contract); a bias covers the
-            // rows and columns of C' it is indexed by.
-            unsafe {
-                store_avx512::store_columns(tile.as_flattened(), MR, ptr, cs as usize, mr, nr, w)
-            };
-            return;
+        if rs == 1 && cs > 0 {
+            let (tile, cs) = (tile.as_flattened(), cs as usize);
+            // SAFETY (both arms): the instruction set was detected; the tile holds NR >= nr
+            // columns of MR values (MR a multiple of the vector width); the block has unit row
+            // stride and positive column stride, so rows `i < mr` of columns `j < nr` are
+            // writable (contract); a bias covers the rows and columns of C' it is indexed by.
+            match kernel {
+                Kernel::Avx512 if MR.is_multiple_of(16) && kernel.runs_here() => {
+                    unsafe { store_avx512::store_columns(tile, MR, ptr, cs, mr, nr, w) };
+                    return;
+                }
+                Kernel::Avx2 if MR.is_multiple_of(8) && kernel.runs_here() => {
+                    unsafe { store_avx2::store_columns(tile, MR, ptr, cs, mr, nr, w) };
+                    return;
+                }
+                _ => {}
+            }
         }
         for (j, t) in tile.iter().enumerate().take(nr) {
             let bias = match finish_bias {
@@ -133,7 +77,7 @@ pub(crate) unsafe fn store_tile<const MR: usize, const NR: usize>(
     } else if cs == 1 {
         // Rows of C' are contiguous (C' = C, row-major): transpose the tile, one run per row.
         #[cfg(target_arch = "x86_64")]
-        if MR.is_multiple_of(16) && NR <= 16 && rs > 0 && super::pack_avx512::available() {
+        if rs > 0 {
             let write = RowWrite {
                 alpha: w.alpha,
                 step: w.step,
@@ -146,13 +90,22 @@ pub(crate) unsafe fn store_tile<const MR: usize, const NR: usize>(
                     (bias, f.activation)
                 }),
             };
-            // SAFETY: AVX-512F was detected; the tile holds NR >= nr columns of MR values
-            // (MR a multiple of 16); the block has unit column stride and positive row
-            // stride, so rows `i < mr` and columns `j < nr` are writable (contract).
-            unsafe {
-                store_avx512::store_rows(tile.as_flattened(), MR, ptr, rs as usize, mr, nr, write)
-            };
-            return;
+            let (tile, rs) = (tile.as_flattened(), rs as usize);
+            // SAFETY (both arms): the instruction set was detected; the tile holds NR >= nr
+            // columns of MR values (MR a multiple of the vector width, NR at most one vector);
+            // the block has unit column stride and positive row stride, so rows `i < mr` and
+            // columns `j < nr` are writable (contract).
+            match kernel {
+                Kernel::Avx512 if MR.is_multiple_of(16) && NR <= 16 && kernel.runs_here() => {
+                    unsafe { store_avx512::store_rows(tile, MR, ptr, rs, mr, nr, write) };
+                    return;
+                }
+                Kernel::Avx2 if MR.is_multiple_of(8) && NR <= 8 && kernel.runs_here() => {
+                    unsafe { store_avx2::store_rows(tile, MR, ptr, rs, mr, nr, write) };
+                    return;
+                }
+                _ => {}
+            }
         }
         let mut row_vals = [0.0f32; NR];
         for i in 0..mr {
@@ -245,6 +198,7 @@ fn write_run(dst: &mut [f32], t: &[f32], bias: RunBias<'_>, w: TileWrite<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gemm::epilogue::Finish;
 
     /// Deterministic values in [-1, 1), some negative so ReLU has work.
     fn values(len: usize, seed: u64) -> Vec<f32> {
@@ -252,21 +206,36 @@ mod tests {
         (0..len).map(|_| rng.uniform_symmetric(1.0)).collect()
     }
 
-    /// `store_tile` into a `C'` with contiguous columns (the vectorised store where the CPU
-    /// has AVX-512) equals `write_run` applied column by column, bit for bit, for every step,
-    /// bias and activation, full and partial tiles; elements outside the tile stay untouched.
+    /// `store_tile` (the vector stores of each kernel's instruction set this CPU runs, and the
+    /// scalar ones) equals `write_run` applied to each element alone, bit for bit, into a `C'`
+    /// with contiguous columns and into a row-major one, for every step, bias and activation,
+    /// full and partial tiles of the AVX-512 (32 x 10) and AVX2 (16 x 6) shapes; elements
+    /// outside the tile stay untouched.
     #[test]
-    fn column_store_equals_write_run_bit_for_bit() {
-        const MR: usize = 32;
-        const NR: usize = 10;
-        const LD: usize = 40; // C' column stride, longer than a column
+    fn vector_stores_equal_write_run_bit_for_bit() {
+        for kernel in Kernel::supported() {
+            for row_major in [false, true] {
+                let shapes = [(32, 10), (17, 10), (16, 3), (7, 1), (1, 10), (9, 2)];
+                check_store::<32, 10>(kernel, row_major, &shapes);
+                let shapes = [(16, 6), (9, 6), (8, 5), (15, 3), (3, 1), (1, 6)];
+                check_store::<16, 6>(kernel, row_major, &shapes);
+            }
+        }
+    }
+
+    fn check_store<const MR: usize, const NR: usize>(
+        kernel: Kernel,
+        row_major: bool,
+        shapes: &[(usize, usize)],
+    ) {
+        const LD: usize = 40; // C' stride, longer than a row or column of any tile
         let flat = values(MR * NR, 1);
         let mut tile = [[0.0f32; MR]; NR];
         for (col, chunk) in tile.iter_mut().zip(flat.chunks(MR)) {
             col.copy_from_slice(chunk);
         }
         let bias = values(64, 2);
-        let c0 = values(LD * NR, 3);
+        let c0 = values(LD * LD, 3);
         let steps = [
             Step::First { beta: 0.0 },
             Step::First { beta: 0.5 },
@@ -284,44 +253,52 @@ mod tests {
             }),
             Some(Finish {
                 bias: Bias::PerColumn(&bias),
-                activation: Activation::Relu,
+                activation: Activation::Identity,
             }),
         ];
-        for (mr, nr) in [(32, 10), (17, 10), (16, 3), (7, 1), (1, 10)] {
+        let (rs, cs) = if row_major { (LD, 1) } else { (1, LD) };
+        for &(mr, nr) in shapes {
             for step in steps {
                 for finish in finishes {
-                    let w = TileWrite {
-                        i0: 5,
-                        j0: 3,
-                        alpha: 1.5,
-                        step,
-                        finish,
-                    };
-                    let mut got = c0.clone();
-                    let dst = TileDst {
-                        ptr: got.as_mut_ptr(),
-                        rs: 1,
-                        cs: LD as isize,
-                        mr,
-                        nr,
-                    };
-                    // SAFETY: `got` holds NR columns of LD >= mr values; no one else uses it.
-                    unsafe { store_tile(&tile, dst, w) };
-                    let mut want = c0.clone();
-                    for (j, t) in tile.iter().enumerate().take(nr) {
-                        let run_bias = match finish.map_or(Bias::None, |f| f.bias) {
-                            Bias::None => RunBias::None,
-                            Bias::PerColumn(b) => RunBias::Scalar(b[w.j0 + j]),
-                            Bias::PerRow(b) => RunBias::Slice(&b[w.i0..w.i0 + mr]),
+                    for alpha in [1.5, 1.0] {
+                        let w = TileWrite {
+                            i0: 5,
+                            j0: 3,
+                            alpha,
+                            step,
+                            finish,
                         };
-                        write_run(&mut want[j * LD..j * LD + mr], &t[..mr], run_bias, w);
+                        let mut got = c0.clone();
+                        let dst = TileDst {
+                            ptr: got.as_mut_ptr(),
+                            rs: rs as isize,
+                            cs: cs as isize,
+                            mr,
+                            nr,
+                        };
+                        // SAFETY: `got` holds LD x LD values, more than the tile covers; no
+                        // one else uses it.
+                        unsafe { store_tile(kernel, &tile, dst, w) };
+                        let mut want = c0.clone();
+                        for (j, t) in tile.iter().enumerate().take(nr) {
+                            for (i, &x) in t.iter().enumerate().take(mr) {
+                                let run_bias = match finish.map_or(Bias::None, |f| f.bias) {
+                                    Bias::None => RunBias::None,
+                                    Bias::PerColumn(b) => RunBias::Scalar(b[w.j0 + j]),
+                                    Bias::PerRow(b) => RunBias::Scalar(b[w.i0 + i]),
+                                };
+                                let at = i * rs + j * cs;
+                                write_run(&mut want[at..at + 1], &[x], run_bias, w);
+                            }
+                        }
+                        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                        assert_eq!(
+                            bits(&got),
+                            bits(&want),
+                            "{kernel} row-major {row_major} {MR}x{NR} tile, mr {mr} nr {nr} \
+                             alpha {alpha} {step:?} {finish:?}"
+                        );
                     }
-                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                    assert_eq!(
-                        bits(&got),
-                        bits(&want),
-                        "mr {mr} nr {nr} {step:?} {finish:?}"
-                    );
                 }
             }
         }

@@ -14,28 +14,8 @@ use std::arch::x86_64::{
     _mm512_max_ps, _mm512_mul_ps, _mm512_set1_ps, _mm512_setzero_ps,
 };
 
+use super::epilogue::{Activation, Bias, RowBias, RowWrite, Step, TileWrite};
 use super::pack_avx512::transpose16;
-use super::store::{Activation, Bias, Step, TileWrite};
-
-/// The bias of a row-major store: one per column of the tile or one per row.
-#[derive(Clone, Copy)]
-pub(crate) enum RowBias<'a> {
-    /// No bias.
-    None,
-    /// `bias[j]` for tile column `j` (exactly `nr` values).
-    PerColumn(&'a [f32]),
-    /// `bias[i]` for tile row `i` (exactly `mr` values).
-    PerRow(&'a [f32]),
-}
-
-/// How to combine and finish (the fields of `store::TileWrite`, resolved for this tile).
-#[derive(Clone, Copy)]
-pub(crate) struct RowWrite<'a> {
-    pub(crate) alpha: f32,
-    pub(crate) step: Step,
-    /// `None` before the last reduction block.
-    pub(crate) finish: Option<(RowBias<'a>, Activation)>,
-}
 
 /// Writes rows `0..mr` and columns `0..nr` of the tile (`tile[j * tile_mr + i]`, column-major
 /// with `tile_mr` rows) into `C'` at `c` (row `i` at `c + i * rs`, contiguous along columns).

@@ -29,59 +29,11 @@ use rayon::prelude::*;
 
 use super::{kc_blocks, nc_block, MC, PAR_MIN_FLOPS};
 use crate::gemm::buffers::{with_buffer, Slot};
+use crate::gemm::contract::{BPanel, ColumnsOut, Kernels};
+use crate::gemm::epilogue::{Finish, Step, TileWrite};
 use crate::gemm::pack::{pack_panels, InPlace, InPlaceB, Source};
-use crate::gemm::store::{store_tile, Finish, Step, TileDst, TileWrite};
+use crate::gemm::store::{store_tile, TileDst};
 use crate::gemm::KC_MAX;
-
-/// A microkernel: `tile <- A panel * B panel^T` over the `b.kc` steps of the B panel; step `p`
-/// of the A panel is the `MR` floats at `a + p * a_step`.
-pub(crate) type KernelFn<const MR: usize, const NR: usize> =
-    unsafe fn(*const f32, usize, BPanel, &mut [[f32; MR]; NR]);
-
-/// A micro-panel of `B'` as the kernel reads it: `kc` steps of `NR` values, value `j` of step
-/// `p` at `ptr + p * step + j * col`. A packed panel has `step = NR` and `col = 1`; a panel read
-/// in place has the operand's own strides (see `pack::InPlaceB`).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct BPanel {
-    pub(crate) ptr: *const f32,
-    pub(crate) kc: usize,
-    pub(crate) step: usize,
-    pub(crate) col: usize,
-}
-
-/// A microkernel that writes `alpha * A panel * B panel^T` straight into a full tile of a `C'`
-/// with contiguous columns.
-pub(crate) type ToColumnsFn = unsafe fn(*const f32, usize, BPanel, ColumnsOut);
-
-/// Where [`ToColumnsFn`] writes: column `j` of the tile at `ptr + j * cs`, its rows contiguous.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ColumnsOut {
-    pub(crate) ptr: *mut f32,
-    pub(crate) cs: usize,
-    pub(crate) alpha: f32,
-}
-
-/// The microkernels of one instruction set: `full` for any panel, `top_half` for a panel
-/// whose rows `MR / 2..MR` are all padding (the same products on the top rows only; kernels
-/// without such a variant pass `full` again), and `to_columns`, when the set has one, for a
-/// full tile of a `C'` with contiguous columns that takes `alpha * T` and nothing else.
-#[derive(Clone, Copy)]
-pub(crate) struct Kernels<const MR: usize, const NR: usize> {
-    pub(crate) full: KernelFn<MR, NR>,
-    pub(crate) top_half: KernelFn<MR, NR>,
-    pub(crate) to_columns: Option<ToColumnsFn>,
-}
-
-impl<const MR: usize, const NR: usize> Kernels<MR, NR> {
-    /// A single kernel for every panel, its tiles stored by `store_tile`.
-    pub(crate) fn only(kernel: KernelFn<MR, NR>) -> Kernels<MR, NR> {
-        Kernels {
-            full: kernel,
-            top_half: kernel,
-            to_columns: None,
-        }
-    }
-}
 
 /// One GEMM in the kernel's orientation.
 #[derive(Clone, Copy, Debug)]
@@ -131,7 +83,7 @@ pub(crate) unsafe fn gemm_blocked<const MR: usize, const NR: usize>(
             let pack_group = |(g, dst): (usize, &mut [f32])| {
                 let r0 = packed_from + g * per_task * NR;
                 let r1 = (r0 + per_task * NR).min(jc + nc);
-                pack_panels::<NR>(prob.b, r0..r1, 0..k, dst);
+                pack_panels::<NR>(kernels.kernel, prob.b, r0..r1, 0..k, dst);
             };
             if parallel && b_panels > 1 {
                 b_pack
@@ -264,7 +216,13 @@ unsafe fn compute_rows<const MR: usize, const NR: usize>(
             let in_place = InPlace::of::<MR>(prob.a, ic..ic + mc, pc..pc + kc);
             let unpacked = if in_place.is_some() { mc / MR } else { 0 };
             with_buffer(Slot::A, mc_max * KC_MAX, |a_pack| {
-                pack_panels::<MR>(prob.a, ic + unpacked * MR..ic + mc, pc..pc + kc, a_pack);
+                pack_panels::<MR>(
+                    kernels.kernel,
+                    prob.a,
+                    ic + unpacked * MR..ic + mc,
+                    pc..pc + kc,
+                    a_pack,
+                );
                 // Loop 2 (jr): NR panels of B.
                 for jr in 0..nc.div_ceil(NR) {
                     let j0 = jr * NR;
@@ -329,7 +287,7 @@ unsafe fn compute_rows<const MR: usize, const NR: usize>(
                         }
                         // SAFETY: rows `i0 - r0..+mr` and columns `j0..+nr` lie inside `c`,
                         // which this call borrows mutably and alone.
-                        unsafe { store_tile(&tile, dst, write) };
+                        unsafe { store_tile(kernels.kernel, &tile, dst, write) };
                     }
                 }
             });
