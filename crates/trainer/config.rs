@@ -179,8 +179,11 @@ pub fn scheduler_shorthand(name: &str) -> Option<Table> {
 impl RunConfig {
     /// Reads a config file; errors name the file, the key and what is allowed.
     pub fn load(path: &Path) -> anyhow::Result<RunConfig> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the config file {}", path.display()))?;
+        let text = crate::input_file::read_text(
+            path,
+            "the config file",
+            crate::input_file::CONFIG_MAX_BYTES,
+        )?;
         RunConfig::parse(&text).with_context(|| format!("in the config file {}", path.display()))
     }
 
@@ -277,6 +280,7 @@ impl RunConfig {
         if self.max_steps == Some(0) {
             bail!("max_steps = 0 is not allowed: leave it out to train every step, or give at least 1");
         }
+        crate::limits::check_model(self.model.hidden, self.data.batch_size)?;
         if self.optimizer.get("name").and_then(Value::as_str) != Some("SGD") {
             let got = self
                 .optimizer

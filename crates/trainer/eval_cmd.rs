@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
-use autograd_lite::{evaluate, Mlp};
+use anyhow::bail;
+use autograd_lite::evaluate;
 use clap::Args;
 use fashion::{Dataset, Split, CLASS_NAMES};
 
@@ -23,8 +23,9 @@ pub struct EvalArgs {
 
 /// Runs `trainer eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
-    let mlp = Mlp::load(&args.weights)
-        .with_context(|| format!("cannot evaluate {}", args.weights.display()))?;
+    let (available, _) = crate::limits::available_memory();
+    let limit = crate::input_file::weights_max_bytes(crate::limits::widest_hidden(1, available));
+    let mlp = crate::input_file::load_weights(&args.weights, "--weights", limit)?;
     if mlp.fc1.weight.ncols() != 784 || mlp.fc2.weight.nrows() != CLASS_NAMES.len() {
         bail!(
             "{} is a {}-{}-{} network; trainer eval takes 784 inputs and 10 classes",

@@ -14,6 +14,8 @@ mod compare_cmd;
 mod config;
 mod data_cmd;
 mod eval_cmd;
+mod input_file;
+mod limits;
 mod outputs;
 mod plot;
 mod schedule_cmd;

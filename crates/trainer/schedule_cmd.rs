@@ -55,6 +55,7 @@ struct Row {
 
 /// Run `trainer schedule`.
 pub fn run(args: ScheduleArgs) -> anyhow::Result<()> {
+    crate::limits::check_schedule_steps(args.steps as u64)?;
     let (optimizer, scheduler) = read_config(&args.config)?;
     let mut sgd = Sgd::new(&optimizer.sgd, &[1])
         .with_context(|| format!("in [optimizer] of {}", args.config.display()))?;
@@ -121,8 +122,8 @@ pub fn run(args: ScheduleArgs) -> anyhow::Result<()> {
 /// The `[optimizer]` and `[scheduler]` tables of a run config (`None`: no scheduler, or
 /// `name = "none"`); the trainer's own scheduler keys are removed first.
 fn read_config(path: &Path) -> anyhow::Result<(OptimizerConfig, Option<SchedulerConfig>)> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the config {}", path.display()))?;
+    let text =
+        crate::input_file::read_text(path, "the config file", crate::input_file::CONFIG_MAX_BYTES)?;
     let mut table: toml::Table =
         toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
     let Some(optimizer) = table.remove("optimizer") else {

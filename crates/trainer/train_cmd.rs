@@ -215,11 +215,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         }
     };
     if let Some(threads) = args.threads {
-        if threads == 0 {
-            bail!(
-                "--threads 0 is not allowed: give at least 1 (or leave it out to use every core)"
-            );
-        }
+        crate::limits::check_threads(threads)?;
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build_global()

@@ -199,8 +199,8 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
         None => {
             let mlp = match &opts.init_weights {
                 Some(path) => {
-                    let mlp = Mlp::load(path)
-                        .with_context(|| format!("cannot use --init-weights {}", path.display()))?;
+                    let limit = crate::input_file::weights_max_bytes(config.model.hidden);
+                    let mlp = crate::input_file::load_weights(path, "--init-weights", limit)?;
                     if mlp.inputs() != INPUTS || mlp.classes() != CLASSES {
                         bail!(
                             "--init-weights {} is a {}-{}-{} network; this trainer's model takes {INPUTS} inputs (28 x 28 pixels) and has {CLASSES} outputs, one per Fashion-MNIST class",
@@ -249,6 +249,9 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
     let (mut order, mut images, mut labels, mut predictions) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut next_images, mut next_labels) = (Vec::new(), Vec::new());
+    // The first step of this process computes its loss from the weights as loaded (from
+    // --init-weights or the checkpoint): if that loss is not finite, the file is at fault.
+    let first_step = state.step + 1;
     let lines = opts.console == Console::Lines;
     let show_bar = lines && !opts.quiet && std::io::stderr().is_terminal();
     let max_steps = config.max_steps.unwrap_or(u64::MAX);
@@ -290,6 +293,9 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
             if !out.loss.is_finite() || f64::from(out.loss) > DIVERGED_LOSS {
                 bar.finish_and_clear();
                 save_trace(trace.as_ref(), &trace_path)?;
+                if step_number == first_step {
+                    bail!(bad_start(step_number, out.loss, opts));
+                }
                 bail!(diverged(
                     step_number,
                     epoch + 1,
@@ -447,6 +453,23 @@ fn diverged(step: u64, epoch: u64, lr: f64, what: &str, value: f32) -> String {
         "the run diverged at step {step} (epoch {epoch}): {what} became {value} with lr {lr}. \
          Lower the learning rate (for example --lr {}) and run again; the files written so far are complete",
         lr / 10.0
+    )
+}
+
+/// The loss of the first step is not finite (or is huge) before any update of this process:
+/// the starting weights produce it, so lowering the learning rate would not help.
+fn bad_start(step: u64, value: f32, opts: &RunOptions) -> String {
+    // Past step 1, the run resumed: its weights came from the checkpoint.
+    let source = match &opts.init_weights {
+        _ if step > 1 => format!(
+            "the checkpoint {}",
+            opts.out.join(checkpoint::FILE_NAME).display()
+        ),
+        Some(path) => format!("--init-weights {}", path.display()),
+        None => "a fresh initialisation".to_string(),
+    };
+    format!(
+        "the batch loss at step {step} is {value} before this run changed any weight: the starting weights from {source} produce it; they are damaged or not weights of a trained model"
     )
 }
 
