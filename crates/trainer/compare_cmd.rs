@@ -10,6 +10,7 @@
 //! statistics, `summary.csv`, the terminal table), [`charts`] (the SVG charts), [`report`]
 //! (`report.html`).
 
+use crate::console;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -113,16 +114,16 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         report::html(&command, &plan, &rows, &charts).as_bytes(),
     )?;
 
-    print!("{}", summary::terminal_table(&rows));
+    console::print(format_args!("{}", summary::terminal_table(&rows)));
     let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
     let files: Vec<&str> = charts.iter().map(|c| c.file).collect();
-    println!(
+    console::println(format_args!(
         "{} runs ({} failed); wrote {}: summary.csv, {}report.html and one folder per run",
         outcomes.len(),
         failed,
         out.display(),
         files.iter().map(|f| format!("{f}, ")).collect::<String>()
-    );
+    ));
     if let Some(stopped) = stopped {
         return Err(Interrupted {
             finished: outcomes.len() - 1,

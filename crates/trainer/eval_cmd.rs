@@ -1,5 +1,6 @@
 //! `trainer eval`: test loss, accuracy and the confusion matrix of saved weights.
 
+use crate::console;
 use std::path::PathBuf;
 
 use anyhow::bail;
@@ -39,24 +40,28 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let test = Dataset::load(&dir, Split::Test)?;
     let mut predictions = Vec::new();
     let eval = evaluate(&mlp, &test.images, &test.labels, &mut predictions);
-    println!(
+    console::println(format_args!(
         "weights: {} (784-{}-10)",
         args.weights.display(),
         mlp.hidden()
-    );
-    println!("data: {} ({} test images)", dir.display(), test.len());
-    println!(
+    ));
+    console::println(format_args!(
+        "data: {} ({} test images)",
+        dir.display(),
+        test.len()
+    ));
+    console::println(format_args!(
         "test loss {:.6}, accuracy {:.2}% ({} of {})",
         eval.loss,
         100.0 * eval.correct as f64 / eval.total.max(1) as f64,
         eval.correct,
         eval.total
-    );
-    println!();
-    print!(
+    ));
+    console::println(format_args!(""));
+    console::print(format_args!(
         "{}",
         confusion_table(&confusion(&test.labels, &predictions))
-    );
+    ));
     Ok(())
 }
 

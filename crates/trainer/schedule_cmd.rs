@@ -6,6 +6,7 @@
 //! the i-th `--metrics` value). Output: CSV `step,lr,momentum` on stdout, row 0 right after
 //! construction, lr and momentum of parameter group 0 in shortest round-trip form.
 
+use crate::console;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -84,7 +85,10 @@ pub fn run(args: ScheduleArgs) -> anyhow::Result<()> {
                         .step_with_metric(&mut sgd, metrics[step - 1])
                         .with_context(|| format!("at step {step}"))?;
                     if event.reduced() {
-                        eprintln!("step {step}: {}", event.describe("metric"));
+                        console::eprintln(format_args!(
+                            "step {step}: {}",
+                            event.describe("metric")
+                        ));
                     }
                 }
                 None => sched
@@ -100,7 +104,7 @@ pub fn run(args: ScheduleArgs) -> anyhow::Result<()> {
     }
     if let Some(sched) = &sched {
         for warning in sched.warnings() {
-            eprintln!("warning: {}", warning.message);
+            console::eprintln(format_args!("warning: {}", warning.message));
         }
     }
 
@@ -115,7 +119,7 @@ pub fn run(args: ScheduleArgs) -> anyhow::Result<()> {
             .map_or("constant lr", SchedulerConfig::name);
         draw(path, name, &rows)?;
     }
-    print!("{csv}");
+    console::print(format_args!("{csv}"));
     Ok(())
 }
 

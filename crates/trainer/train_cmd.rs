@@ -1,5 +1,6 @@
 //! `trainer train`: the command line of a training run, resolved into a [`RunConfig`].
 
+use crate::console;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
@@ -253,7 +254,7 @@ fn print_summary(opts: &RunOptions, summary: &training::RunSummary) {
         .max_by(|a, b| a.test_accuracy.total_cmp(&b.test_accuracy))
         .unwrap_or(last);
     let train_seconds: f64 = summary.metrics.iter().map(|m| m.train_seconds).sum();
-    println!(
+    console::println(format_args!(
         "done: {} steps in {} epochs ({:.2} s training); final test accuracy {:.2}% (loss {:.4}), best {:.2}% at epoch {}",
         summary.steps,
         summary.metrics.len(),
@@ -262,10 +263,10 @@ fn print_summary(opts: &RunOptions, summary: &training::RunSummary) {
         last.test_loss,
         best.test_accuracy,
         best.epoch
-    );
+    ));
     let trace = if opts.trace { ", trace.csv" } else { "" };
-    println!(
+    console::println(format_args!(
         "wrote {}: config.toml, metrics.csv, model.safetensors, checkpoint.safetensors{trace}",
         opts.out.display()
-    );
+    ));
 }

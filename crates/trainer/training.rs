@@ -10,6 +10,7 @@
 //! the next step's second half) on one core while the other gathers the next batch (its 256
 //! scattered image reads do not depend on the weights).
 
+use crate::console;
 use std::fmt;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -86,10 +87,14 @@ pub fn install_ctrl_c_handler() {
         if STOP_REQUESTED.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
-        eprintln!("\nstopping after the current step (press Ctrl-C again to quit at once)");
+        console::eprintln(format_args!(
+            "\nstopping after the current step (press Ctrl-C again to quit at once)"
+        ));
     });
     if let Err(e) = result {
-        eprintln!("warning: Ctrl-C will end the run without a checkpoint ({e})");
+        console::eprintln(format_args!(
+            "warning: Ctrl-C will end the run without a checkpoint ({e})"
+        ));
     }
 }
 
@@ -386,7 +391,7 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
             if let Some(s) = scheduler.as_mut() {
                 let note = step_scheduler_after_epoch(s, &mut sgd, monitor, &row)?;
                 if let Some(note) = note.filter(|_| lines) {
-                    println!("{note}");
+                    console::println(format_args!("{note}"));
                 }
             }
         }
@@ -488,7 +493,7 @@ fn progress_bar(show: bool, len: u64, epoch: u64, epochs: u64) -> ProgressBar {
 }
 
 fn print_header(config: &RunConfig, data: &Data, opts: &RunOptions, state: &TrainingState) {
-    println!(
+    console::println(format_args!(
         "model: 784-{}-10 MLP (ReLU); optimizer: {}; scheduler: {} (stepped per {})",
         config.model.hidden,
         describe(&config.optimizer),
@@ -499,36 +504,36 @@ fn print_header(config: &RunConfig, data: &Data, opts: &RunOptions, state: &Trai
             Ok(Interval::Step) => "optimizer step",
             _ => "epoch",
         },
-    );
-    println!(
+    ));
+    console::println(format_args!(
         "batch {}, {} epochs, seed {}; {} threads, GEMM kernel {} (the numbers are the same on any)",
         config.data.batch_size,
         config.epochs,
         config.seed,
         rayon::current_num_threads(),
         autograd_lite::gemm::Kernel::active()
-    );
-    println!(
+    ));
+    console::println(format_args!(
         "data: {} ({} train, {} test images); writing to {}",
         data.dir.display(),
         data.train.len(),
         data.test.len(),
         opts.out.display()
-    );
+    ));
     if state.step > 0 {
-        println!(
+        console::println(format_args!(
             "resuming after step {} (epoch {} done)",
             state.step, state.epochs_done
-        );
+        ));
     }
-    println!(
+    console::println(format_args!(
         "{:>5}  {:>10}  {:>10}  {:>9}  {:>9}  {:>8}  {:>7}",
         "epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"
-    );
+    ));
 }
 
 fn print_epoch(row: &EpochMetrics, epochs: u64) {
-    println!(
+    console::println(format_args!(
         "{:>5}  {:>10}  {:>10.4}  {:>8.2}%  {:>9.4}  {:>7.2}%  {:>7.3}",
         format!("{}/{epochs}", row.epoch),
         format!("{:.6}", row.lr),
@@ -537,7 +542,7 @@ fn print_epoch(row: &EpochMetrics, epochs: u64) {
         row.test_loss,
         row.test_accuracy,
         row.epoch_seconds
-    );
+    ));
 }
 
 /// `SGD(lr=0.1, momentum=0.9, nesterov=true)` from a config table.
