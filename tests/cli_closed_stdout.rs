@@ -17,7 +17,13 @@ fn schedule_into_a_reader_that_stops_after_two_lines_exits_quietly() {
     // A million steps: about 40 MB of table, far more than a pipe holds, so the writes are
     // still going when the reader goes away.
     let mut child = trainer()
-        .args(["schedule", "--config", "configs/cosine.toml", "--steps", "1000000"])
+        .args([
+            "schedule",
+            "--config",
+            "configs/cosine.toml",
+            "--steps",
+            "1000000",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -104,5 +110,9 @@ fn a_closed_stderr_does_not_turn_an_error_into_a_panic() {
         .unwrap();
     drop(child.stderr.take());
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(1), "an error exit, not a panic (101) or abort (134)");
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "an error exit, not a panic (101) or abort (134)"
+    );
 }

@@ -368,3 +368,55 @@ fn schedule_steps_and_compare_grids_are_bounded() {
     );
     assert!(!out_dir.exists());
 }
+
+#[test]
+fn a_missing_file_is_reported_once_with_the_reason_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("absent.gz");
+    let out_dir = dir.path().join("run");
+    for args in [
+        vec!["data", "inspect", s(&missing)],
+        vec!["eval", "--weights", s(&missing)],
+        vec!["train", "--config", s(&missing), "--out", s(&out_dir)],
+        vec!["train", "--init-weights", s(&missing), "--out", s(&out_dir)],
+    ] {
+        let err = refused(&trainer(&args));
+        assert_eq!(
+            err.matches("No such file or directory").count(),
+            1,
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.matches(s(&missing)).count(), 1, "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_damaged_checkpoint_is_reported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let out = trainer(&["train", "--max-steps", "1", "--quiet", "--out", s(&run)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let checkpoint = run.join("checkpoint.safetensors");
+    let bytes = std::fs::read(&checkpoint).unwrap();
+    std::fs::write(&checkpoint, &bytes[..bytes.len() / 2]).unwrap();
+    let err = refused(&trainer(&["train", "--resume", s(&run)]));
+    assert_eq!(err.matches("checkpoint.safetensors").count(), 1, "{err}");
+    assert_eq!(
+        err.matches("not a valid safetensors file").count(),
+        1,
+        "{err}"
+    );
+    let detail = err
+        .split("not a valid safetensors file (")
+        .nth(1)
+        .and_then(|t| t.split(')').next())
+        .unwrap_or_default()
+        .to_string();
+    assert!(!detail.is_empty(), "{err}");
+    assert_eq!(err.matches(&detail).count(), 1, "{err}");
+    assert!(!err.contains("learning rate"), "{err}");
+}

@@ -381,11 +381,6 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Io { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
+/// No `source()`: every message already includes its cause (the operating system's words for
+/// [`Error::Io`]), and a report that walks the chain (anyhow's `{:#}`) would say it twice.
+impl std::error::Error for Error {}
