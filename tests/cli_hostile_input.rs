@@ -420,3 +420,29 @@ fn a_damaged_checkpoint_is_reported_once() {
     assert_eq!(err.matches(&detail).count(), 1, "{err}");
     assert!(!err.contains("learning rate"), "{err}");
 }
+
+#[test]
+fn a_config_with_a_megabyte_line_is_refused_without_echoing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("deep.toml");
+    std::fs::write(&config, format!("x = {}\n", "[".repeat(500_000))).unwrap();
+    let out_dir = dir.path().join("run");
+    for args in [
+        vec!["train", "--config", s(&config), "--out", s(&out_dir)],
+        vec!["schedule", "--config", s(&config), "--steps", "2"],
+    ] {
+        let err = refused(&trainer(&args));
+        assert!(err.len() < 1000, "{} bytes: {}", err.len(), &err[..300]);
+        assert!(err.contains("line 1"), "{err}");
+    }
+    // Larger than any config can be: refused from its size.
+    std::fs::write(&config, " ".repeat(2 << 20)).unwrap();
+    let err = refused(&trainer(&[
+        "train",
+        "--config",
+        s(&config),
+        "--out",
+        s(&out_dir),
+    ]));
+    assert!(err.contains("more than the 1048576"), "{err}");
+}

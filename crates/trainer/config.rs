@@ -303,7 +303,8 @@ impl RunConfig {
 
 /// Where in the TOML text an error is: "at line L, column C `the line`", so that the key is
 /// named even when the parser's message only describes the value.
-fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+/// (A line longer than 80 characters is cut, so a hostile 1 MB line is not echoed whole.)
+pub fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     let Some(span) = span else {
         return "in the TOML text".to_string();
     };
@@ -312,10 +313,10 @@ fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     let line = text[..start].matches('\n').count() + 1;
     let column = text[line_start..start].chars().count() + 1;
-    format!(
-        "at line {line}, column {column} `{}`",
-        text[line_start..line_end].trim()
-    )
+    let shown = text[line_start..line_end].trim();
+    let cut: String = shown.chars().take(80).collect();
+    let more = if cut.len() < shown.len() { "..." } else { "" };
+    format!("at line {line}, column {column} `{cut}{more}`")
 }
 
 /// When the scheduler steps.

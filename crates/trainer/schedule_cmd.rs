@@ -128,8 +128,14 @@ pub fn run(args: ScheduleArgs) -> anyhow::Result<()> {
 fn read_config(path: &Path) -> anyhow::Result<(OptimizerConfig, Option<SchedulerConfig>)> {
     let text =
         crate::input_file::read_text(path, "the config file", crate::input_file::CONFIG_MAX_BYTES)?;
-    let mut table: toml::Table =
-        toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+    let mut table: toml::Table = toml::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not valid TOML {}: {}",
+            path.display(),
+            crate::config::location(&text, e.span()),
+            e.message().trim()
+        )
+    })?;
     let Some(optimizer) = table.remove("optimizer") else {
         bail!("{} has no [optimizer] table; add one, e.g. [optimizer] name = \"SGD\", lr = 0.1, momentum = 0.9", path.display());
     };
