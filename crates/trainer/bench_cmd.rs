@@ -5,6 +5,7 @@
 //! absolute difference of our result from the naive triple loop (on every row for small
 //! shapes, on a sample of rows for the big ones, as the table says).
 
+use crate::console;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -105,18 +106,18 @@ fn bench_gemm(args: GemmArgs) -> anyhow::Result<()> {
         Some(k) => k,
         None => Kernel::active(),
     };
-    println!(
+    console::println(format_args!(
         "GEMM, {threads} thread(s), kernel {kernel} (MR x NR = {:?}); GFLOP/s = 2mnk / best time",
         kernel.tile()
-    );
-    println!(
+    ));
+    console::println(format_args!(
         "{:<18} {:>17} {:>9} {:>9} {:>7} {:>10}  checked",
         "op", "m x k x n", "ours", "mmul", "ratio", "max|diff|"
-    );
+    ));
     for case in &CASES {
         let row = pool.install(|| measure(case, kernel));
         let shape = format!("{}x{}x{}", case.m, case.k, case.n);
-        println!(
+        console::println(format_args!(
             "{:<18} {:>17} {:>9.1} {:>9.1} {:>7.2} {:>10.2e}  {}",
             case.what,
             shape,
@@ -125,7 +126,7 @@ fn bench_gemm(args: GemmArgs) -> anyhow::Result<()> {
             row.ours / row.mmul,
             row.max_diff,
             row.checked
-        );
+        ));
     }
     Ok(())
 }

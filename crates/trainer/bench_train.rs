@@ -5,6 +5,7 @@
 //! optimizer steps: gather, forward, backward, SGD) and test pass (10,000 images), then the
 //! median and the spread. Compare with `benches/pytorch_reference.py`, run in the same session.
 
+use crate::console;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -79,35 +80,39 @@ fn bench(args: BenchTrainArgs) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&out);
     let summary = result?;
 
-    println!(
+    console::println(format_args!(
         "default job: 784-100-10 MLP, SGD(lr=0.1, momentum=0.9, nesterov), StepLR, batch {}, {} threads, GEMM kernel {}",
         args.batch_size,
         rayon::current_num_threads(),
         Kernel::active()
-    );
-    println!("data load (4 files, decompress + parse): {load_seconds:.3} s");
-    println!(
+    ));
+    console::println(format_args!(
+        "data load (4 files, decompress + parse): {load_seconds:.3} s"
+    ));
+    console::println(format_args!(
         "{:>5}  {:>12}  {:>12}  {:>10}",
         "epoch", "train (s)", "test pass (s)", "test_acc"
-    );
+    ));
     let mut train = Vec::new();
     let mut test = Vec::new();
     for m in &summary.metrics {
         let test_seconds = m.epoch_seconds - m.train_seconds;
-        println!(
+        console::println(format_args!(
             "{:>5}  {:>12.4}  {:>12.4}  {:>9.2}%",
             m.epoch, m.train_seconds, test_seconds, m.test_accuracy
-        );
+        ));
         train.push(m.train_seconds);
         test.push(test_seconds);
     }
     let (train_median, train_lo, train_hi) = median_and_range(&mut train);
     let (test_median, test_lo, test_hi) = median_and_range(&mut test);
-    println!(
+    console::println(format_args!(
         "median train epoch {train_median:.4} s (range {train_lo:.4}-{train_hi:.4}), {:.0} samples/s",
         data.train.len() as f64 / train_median
-    );
-    println!("median test pass {test_median:.4} s (range {test_lo:.4}-{test_hi:.4})");
+    ));
+    console::println(format_args!(
+        "median test pass {test_median:.4} s (range {test_lo:.4}-{test_hi:.4})"
+    ));
     Ok(())
 }
 

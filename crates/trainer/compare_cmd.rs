@@ -11,6 +11,7 @@
 //! statistics, `summary.csv`, the terminal table), [`charts`] (the SVG charts), [`report`]
 //! (`report.html`).
 
+use crate::console;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -119,7 +120,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     )?;
     for setting in &plan.settings {
         for note in &setting.notes {
-            eprintln!("warning: {}: {note}", setting.name);
+            console::eprintln(format_args!("warning: {}: {note}", setting.name));
         }
     }
     let out = args.out.clone().unwrap_or_else(default_out_dir);
@@ -151,16 +152,16 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         report::html(&command, &plan, &rows, &charts).as_bytes(),
     )?;
 
-    print!("{}", summary::terminal_table(&rows));
+    console::print(format_args!("{}", summary::terminal_table(&rows)));
     let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
     let files: Vec<&str> = charts.iter().map(|c| c.file).collect();
-    println!(
+    console::println(format_args!(
         "{} runs ({} failed); wrote {}: summary.csv, {}report.html and one folder per run",
         outcomes.len(),
         failed,
         out.display(),
         files.iter().map(|f| format!("{f}, ")).collect::<String>()
-    );
+    ));
     if let Some(stopped) = stopped {
         return Err(Interrupted {
             finished: outcomes.len() - 1,

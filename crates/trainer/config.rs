@@ -179,8 +179,11 @@ pub fn scheduler_shorthand(name: &str) -> Option<Table> {
 impl RunConfig {
     /// Reads a config file; errors name the file, the key and what is allowed.
     pub fn load(path: &Path) -> anyhow::Result<RunConfig> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the config file {}", path.display()))?;
+        let text = crate::input_file::read_text(
+            path,
+            "the config file",
+            crate::input_file::CONFIG_MAX_BYTES,
+        )?;
         RunConfig::parse(&text).with_context(|| format!("in the config file {}", path.display()))
     }
 
@@ -277,6 +280,7 @@ impl RunConfig {
         if self.max_steps == Some(0) {
             bail!("max_steps = 0 is not allowed: leave it out to train every step, or give at least 1");
         }
+        crate::limits::check_model(self.model.hidden, self.data.batch_size)?;
         if self.optimizer.get("name").and_then(Value::as_str) != Some("SGD") {
             let got = self
                 .optimizer
@@ -299,7 +303,8 @@ impl RunConfig {
 
 /// Where in the TOML text an error is: "at line L, column C `the line`", so that the key is
 /// named even when the parser's message only describes the value.
-fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+/// (A line longer than 80 characters is cut, so a hostile 1 MB line is not echoed whole.)
+pub fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     let Some(span) = span else {
         return "in the TOML text".to_string();
     };
@@ -308,10 +313,10 @@ fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     let line = text[..start].matches('\n').count() + 1;
     let column = text[line_start..start].chars().count() + 1;
-    format!(
-        "at line {line}, column {column} `{}`",
-        text[line_start..line_end].trim()
-    )
+    let shown = text[line_start..line_end].trim();
+    let cut: String = shown.chars().take(80).collect();
+    let more = if cut.len() < shown.len() { "..." } else { "" };
+    format!("at line {line}, column {column} `{cut}{more}`")
 }
 
 /// When the scheduler steps.

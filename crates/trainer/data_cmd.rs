@@ -1,10 +1,11 @@
 //! `trainer data inspect|verify|fetch`: look inside IDX files, check the dataset against its
 //! published checksums, and download it (verified, atomically) when it is missing.
 
+use crate::console;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::{Subcommand, ValueEnum};
 use fashion::download::{fetch_with, FetchOptions, Progress};
 use fashion::idx::{self, IdxArray, IdxData};
@@ -74,8 +75,9 @@ pub enum DataCommand {
         /// still verified before use.
         #[arg(long, value_name = "URL")]
         base_url: Option<String>,
-        /// Seconds to wait for a response, or for more of the body, before giving up.
-        #[arg(long, value_name = "SECS", default_value_t = 30)]
+        /// Seconds to wait for a response, for more of the body, and for each whole file
+        /// before giving up (the default lets the 26 MB training images come at 220 KB/s).
+        #[arg(long, value_name = "SECS", default_value_t = fashion::download::DEFAULT_TIMEOUT.as_secs())]
         timeout: u64,
         /// Retries per mirror after a transient failure (timeout, dropped connection, 5xx).
         #[arg(long, value_name = "N", default_value_t = 3)]
@@ -98,38 +100,43 @@ pub fn run(cmd: DataCommand) -> anyhow::Result<()> {
     }
 }
 
+/// The largest IDX payload `data inspect` reads: 1 GiB, twice the largest MNIST-family file
+/// (EMNIST ByClass, 0.55 GB), so any real file fits and no header can ask for more.
+const INSPECT_MAX_PAYLOAD: usize = 1 << 30;
+
 fn inspect(file: &Path) -> anyhow::Result<()> {
-    let bytes = std::fs::read(file).with_context(|| format!("{}: cannot read", file.display()))?;
+    let limit = idx::Limit::bytes(INSPECT_MAX_PAYLOAD);
+    let bytes = fashion::regular_file::read_bounded(file, limit.max_file_len())?;
     let gzipped = idx::is_gzip(&bytes);
-    let array = idx::decode(&bytes, file)?;
-    println!(
+    let array = idx::decode_within(&bytes, file, &limit)?;
+    console::println(format_args!(
         "file: {}{}",
         file.display(),
         if gzipped { " (gzip)" } else { "" }
-    );
-    println!(
+    ));
+    console::println(format_args!(
         "type: {} (0x{:02x})",
         array.element_type.name(),
         array.element_type.code()
-    );
-    println!("dims: {:?}", array.dims);
-    println!("elements: {}", array.data.len());
+    ));
+    console::println(format_args!("dims: {:?}", array.dims));
+    console::println(format_args!("elements: {}", array.data.len()));
     match as_labels(&array) {
         Some(labels) => {
-            println!("labels per class:");
+            console::println(format_args!("labels per class:"));
             let mut counts = [0usize; NUM_CLASSES];
             for &l in labels {
                 counts[usize::from(l)] += 1;
             }
             for (class, (name, count)) in CLASS_NAMES.iter().zip(counts).enumerate() {
-                println!("  {class} {name:<12} {count}");
+                console::println(format_args!("  {class} {name:<12} {count}"));
             }
         }
         None => {
             let (min, max, mean) = summary(&array.data);
-            println!("min: {min}");
-            println!("max: {max}");
-            println!("mean: {mean:.6}");
+            console::println(format_args!("min: {min}"));
+            console::println(format_args!("max: {max}"));
+            console::println(format_args!("mean: {mean:.6}"));
         }
     }
     Ok(())
@@ -198,15 +205,15 @@ fn verify(dir: Option<&Path>, kind: DatasetKind) -> anyhow::Result<()> {
         (None, DatasetKind::FashionMnist) => fashion::find_data_dir(None)?,
         (None, DatasetKind::Mnist) => default_dir(kind),
     };
-    println!("{} in {}", kind.name(), dir.display());
+    console::println(format_args!("{} in {}", kind.name(), dir.display()));
     let specs = kind.files();
     let mut failed = 0;
     for (spec, result) in specs.iter().zip(verify_dir(&dir, &specs)) {
         match result {
-            Ok(v) => println!("{}", ok_line(&v)),
+            Ok(v) => console::println(format_args!("{}", ok_line(&v))),
             Err(e) => {
                 failed += 1;
-                println!("FAIL  {}: {e}", spec.name);
+                console::println(format_args!("FAIL  {}: {e}", spec.name));
             }
         }
     }
@@ -234,10 +241,10 @@ fn fetch(
     options.connect_timeout = Duration::from_secs(timeout.clamp(1, 15));
     options.retries = retries;
     if base_url.is_some_and(|u| u.starts_with("http://")) {
-        eprintln!(
+        console::eprintln(format_args!(
             "note: fetching over plain HTTP as asked; each file is still verified ({}) before it is moved into place",
             if kind == DatasetKind::FashionMnist { "SHA-256, header and counts" } else { "header and counts" }
-        );
+        ));
     }
     let style = ProgressStyle::with_template(
         "{msg:28} {bar:30} {bytes:>10}/{total_bytes:10} {bytes_per_sec}",
@@ -245,7 +252,9 @@ fn fetch(
     .unwrap_or_else(|_| ProgressStyle::default_bar());
     let mut bar: Option<ProgressBar> = None;
     let fetched = fetch_with(&dir, &options, &mut |event| match event {
-        Progress::AlreadyValid { file } => println!("present and valid: {file}"),
+        Progress::AlreadyValid { file } => {
+            console::println(format_args!("present and valid: {file}"))
+        }
         Progress::Started { file, total, .. } => {
             let pb = match total {
                 Some(t) => ProgressBar::new(t).with_style(style.clone()),
@@ -269,19 +278,21 @@ fn fetch(
                 pb.finish_and_clear();
             }
             match retry_in {
-                Some(wait) => eprintln!("warning: {error}; retrying {url} in {wait:?}"),
-                None => eprintln!("warning: {error}"),
+                Some(wait) => {
+                    console::eprintln(format_args!("warning: {error}; retrying {url} in {wait:?}"))
+                }
+                None => console::eprintln(format_args!("warning: {error}")),
             }
         }
         Progress::Done { file, path } => {
             if let Some(pb) = bar.take() {
                 pb.finish_and_clear();
             }
-            println!("downloaded {file} -> {}", path.display());
+            console::println(format_args!("downloaded {file} -> {}", path.display()));
         }
     })?;
     for f in &fetched {
-        println!("{}", ok_line(&f.verified));
+        console::println(format_args!("{}", ok_line(&f.verified)));
     }
     Ok(())
 }

@@ -1,9 +1,10 @@
 //! `trainer eval`: test loss, accuracy and the confusion matrix of saved weights.
 
+use crate::console;
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
-use autograd_lite::{evaluate, Mlp};
+use anyhow::bail;
+use autograd_lite::evaluate;
 use clap::Args;
 use fashion::{Dataset, Split, CLASS_NAMES};
 
@@ -23,8 +24,9 @@ pub struct EvalArgs {
 
 /// Runs `trainer eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
-    let mlp = Mlp::load(&args.weights)
-        .with_context(|| format!("cannot evaluate {}", args.weights.display()))?;
+    let (available, _) = crate::limits::available_memory();
+    let limit = crate::input_file::weights_max_bytes(crate::limits::widest_hidden(1, available));
+    let mlp = crate::input_file::load_weights(&args.weights, "--weights", limit)?;
     if mlp.fc1.weight.ncols() != 784 || mlp.fc2.weight.nrows() != CLASS_NAMES.len() {
         bail!(
             "{} is a {}-{}-{} network; trainer eval takes 784 inputs and 10 classes",
@@ -38,24 +40,28 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let test = Dataset::load(&dir, Split::Test)?;
     let mut predictions = Vec::new();
     let eval = evaluate(&mlp, &test.images, &test.labels, &mut predictions);
-    println!(
+    console::println(format_args!(
         "weights: {} (784-{}-10)",
         args.weights.display(),
         mlp.hidden()
-    );
-    println!("data: {} ({} test images)", dir.display(), test.len());
-    println!(
+    ));
+    console::println(format_args!(
+        "data: {} ({} test images)",
+        dir.display(),
+        test.len()
+    ));
+    console::println(format_args!(
         "test loss {:.6}, accuracy {:.2}% ({} of {})",
         eval.loss,
         100.0 * eval.correct as f64 / eval.total.max(1) as f64,
         eval.correct,
         eval.total
-    );
-    println!();
-    print!(
+    ));
+    console::println(format_args!(""));
+    console::print(format_args!(
         "{}",
         confusion_table(&confusion(&test.labels, &predictions))
-    );
+    ));
     Ok(())
 }
 

@@ -19,6 +19,7 @@ use optim::Sgd;
 use plotters::prelude::*;
 
 use crate::config::RunConfig;
+use crate::console;
 use crate::lr_find::{lr_at, RangeTest, Stop, BETA, DIVERGENCE_FACTOR};
 use crate::outputs::write_atomic;
 use crate::training::{self, CLASSES, INPUTS};
@@ -84,27 +85,27 @@ pub fn run(args: LrFindArgs) -> anyhow::Result<()> {
     write_atomic(&outputs[1], svg.as_bytes())?;
 
     let points = test.points();
-    println!(
+    console::println(format_args!(
         "{} steps from lr {} to {}; wrote {} and {}",
         points.len(),
         short(args.start_lr),
         short(points.last().map_or(args.start_lr, |p| p.lr)),
         outputs[0].display(),
         outputs[1].display()
-    );
+    ));
     match suggestion {
-        Some(p) => println!(
+        Some(p) => console::println(format_args!(
             "suggested lr: {} (steepest fall of the smoothed loss, step {}); use it as max_lr of \
              OneCycleLR, or a tenth of it ({}) as a base lr",
             short(p.lr),
             p.step,
             short(p.lr / 10.0)
-        ),
-        None => println!(
+        )),
+        None => console::println(format_args!(
             "no suggestion: the test stopped after {} steps, too few to find the steepest fall \
              (it needs at least 12); start from a lower --start-lr or take more --steps",
             points.len()
-        ),
+        )),
     }
     Ok(())
 }
@@ -175,7 +176,11 @@ fn range_test(
                     ),
                     Stop::NotFinite => "the loss is not a finite number".to_string(),
                 };
-                println!("stopped at step {} (lr {}): {why}", i + 1, short(lr));
+                console::println(format_args!(
+                    "stopped at step {} (lr {}): {why}",
+                    i + 1,
+                    short(lr)
+                ));
                 break 'epochs;
             }
             let (report, _) = step_ws.update(&mut mlp, |p, g| sgd.step(p, g), || {});

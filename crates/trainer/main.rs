@@ -12,9 +12,12 @@ mod bench_train;
 mod checkpoint;
 mod compare_cmd;
 mod config;
+mod console;
 mod data_cmd;
 mod eval_cmd;
 mod horizon;
+mod input_file;
+mod limits;
 mod lr_find;
 mod lr_find_cmd;
 mod outputs;
@@ -66,7 +69,7 @@ fn main() -> ExitCode {
     // AUTOGRAD_LITE_KERNEL is checked before any work: a kernel that does not exist, or that
     // this CPU cannot run, stops here with the ones it can run rather than panicking mid-run.
     if let Err(err) = autograd_lite::gemm::Kernel::from_env() {
-        eprintln!("error: {err}");
+        console::eprintln(format_args!("error: {err}"));
         return ExitCode::FAILURE;
     }
     let result = match cli.command {
@@ -82,15 +85,15 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if err.is::<training::Interrupted>() || err.is::<compare_cmd::Interrupted>() => {
-            eprintln!("{err}");
+            console::eprintln(format_args!("{err}"));
             ExitCode::from(130)
         }
         Err(err) if err.is::<compare_cmd::RunsFailed>() => {
-            eprintln!("error: {err}");
+            console::eprintln(format_args!("error: {err}"));
             ExitCode::from(compare_cmd::RunsFailed::EXIT_CODE)
         }
         Err(err) => {
-            eprintln!("error: {err:#}");
+            console::eprintln(format_args!("error: {err:#}"));
             ExitCode::FAILURE
         }
     }

@@ -6,6 +6,7 @@
 //! the i-th `--metrics` value). Output: CSV `step,lr,momentum` on stdout, row 0 right after
 //! construction, lr and momentum of parameter group 0 in shortest round-trip form.
 
+use crate::console;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -56,13 +57,14 @@ struct Row {
 
 /// Run `trainer schedule`.
 pub fn run(args: ScheduleArgs) -> anyhow::Result<()> {
+    crate::limits::check_schedule_steps(args.steps as u64)?;
     let (optimizer, scheduler) = read_config(&args.config, args.steps)?;
     if let Some(config) = &scheduler {
         let length = horizon::RunLength::of_steps(args.steps as u64);
         let warnings = horizon::check(config, &length)
             .with_context(|| format!("in [scheduler] of {}", args.config.display()))?;
         for warning in warnings {
-            eprintln!("warning: {warning}");
+            console::eprintln(format_args!("warning: {warning}"));
         }
     }
     let mut sgd = Sgd::new(&optimizer.sgd, &[1])
@@ -92,7 +94,10 @@ pub fn run(args: ScheduleArgs) -> anyhow::Result<()> {
                         .step_with_metric(&mut sgd, metrics[step - 1])
                         .with_context(|| format!("at step {step}"))?;
                     if event.reduced() {
-                        eprintln!("step {step}: {}", event.describe("metric"));
+                        console::eprintln(format_args!(
+                            "step {step}: {}",
+                            event.describe("metric")
+                        ));
                     }
                 }
                 None => sched
@@ -108,7 +113,7 @@ pub fn run(args: ScheduleArgs) -> anyhow::Result<()> {
     }
     if let Some(sched) = &sched {
         for warning in sched.warnings() {
-            eprintln!("warning: {}", warning.message);
+            console::eprintln(format_args!("warning: {}", warning.message));
         }
     }
 
@@ -123,7 +128,7 @@ pub fn run(args: ScheduleArgs) -> anyhow::Result<()> {
             .map_or("constant lr", SchedulerConfig::name);
         draw(path, name, &rows)?;
     }
-    print!("{csv}");
+    console::print(format_args!("{csv}"));
     Ok(())
 }
 
@@ -134,10 +139,16 @@ fn read_config(
     path: &Path,
     steps: usize,
 ) -> anyhow::Result<(OptimizerConfig, Option<SchedulerConfig>)> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the config {}", path.display()))?;
-    let mut table: toml::Table =
-        toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+    let text =
+        crate::input_file::read_text(path, "the config file", crate::input_file::CONFIG_MAX_BYTES)?;
+    let mut table: toml::Table = toml::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not valid TOML {}: {}",
+            path.display(),
+            crate::config::location(&text, e.span()),
+            e.message().trim()
+        )
+    })?;
     let Some(optimizer) = table.remove("optimizer") else {
         bail!("{} has no [optimizer] table; add one, e.g. [optimizer] name = \"SGD\", lr = 0.1, momentum = 0.9", path.display());
     };

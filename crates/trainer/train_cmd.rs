@@ -1,5 +1,6 @@
 //! `trainer train`: the command line of a training run, resolved into a [`RunConfig`].
 
+use crate::console;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
@@ -216,13 +217,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         }
     };
     if let Some(threads) = args.threads {
+        crate::limits::check_threads(threads)?;
         training::use_threads(threads)?;
     }
     let data = training::load_data(config.data.dir.as_deref())?;
     // "auto" horizons become the run's number of scheduler steps (which needs the data's size),
     // and horizons that do not fit the run are named before anything is written.
     for warning in horizon::settle(&mut config, data.train.len())? {
-        eprintln!("warning: {warning}");
+        console::eprintln(format_args!("warning: {warning}"));
     }
     // Check the optimizer and scheduler settings before anything is written.
     let probe = autograd_lite::Mlp::new(training::INPUTS, 1, training::CLASSES, 0);
@@ -256,7 +258,7 @@ fn print_summary(opts: &RunOptions, summary: &training::RunSummary) {
         .max_by(|a, b| a.test_accuracy.total_cmp(&b.test_accuracy))
         .unwrap_or(last);
     let train_seconds: f64 = summary.metrics.iter().map(|m| m.train_seconds).sum();
-    println!(
+    console::println(format_args!(
         "done: {} steps in {} epochs ({:.2} s training); final test accuracy {:.2}% (loss {:.4}), best {:.2}% at epoch {}",
         summary.steps,
         summary.metrics.len(),
@@ -265,10 +267,10 @@ fn print_summary(opts: &RunOptions, summary: &training::RunSummary) {
         last.test_loss,
         best.test_accuracy,
         best.epoch
-    );
+    ));
     let trace = if opts.trace { ", trace.csv" } else { "" };
-    println!(
+    console::println(format_args!(
         "wrote {}: config.toml, metrics.csv, model.safetensors, checkpoint.safetensors{trace}",
         opts.out.display()
-    );
+    ));
 }

@@ -10,6 +10,7 @@
 //! the next step's second half) on one core while the other gathers the next batch (its 256
 //! scattered image reads do not depend on the weights).
 
+use crate::console;
 use std::fmt;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -89,10 +90,14 @@ pub fn install_ctrl_c_handler() {
         if STOP_REQUESTED.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
-        eprintln!("\nstopping after the current step (press Ctrl-C again to quit at once)");
+        console::eprintln(format_args!(
+            "\nstopping after the current step (press Ctrl-C again to quit at once)"
+        ));
     });
     if let Err(e) = result {
-        eprintln!("warning: Ctrl-C will end the run without a checkpoint ({e})");
+        console::eprintln(format_args!(
+            "warning: Ctrl-C will end the run without a checkpoint ({e})"
+        ));
     }
 }
 
@@ -214,8 +219,8 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
         None => {
             let mlp = match &opts.init_weights {
                 Some(path) => {
-                    let mlp = Mlp::load(path)
-                        .with_context(|| format!("cannot use --init-weights {}", path.display()))?;
+                    let limit = crate::input_file::weights_max_bytes(config.model.hidden);
+                    let mlp = crate::input_file::load_weights(path, "--init-weights", limit)?;
                     if mlp.inputs() != INPUTS || mlp.classes() != CLASSES {
                         bail!(
                             "--init-weights {} is a {}-{}-{} network; this trainer's model takes {INPUTS} inputs (28 x 28 pixels) and has {CLASSES} outputs, one per Fashion-MNIST class",
@@ -264,6 +269,9 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
     let (mut order, mut images, mut labels, mut predictions) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut next_images, mut next_labels) = (Vec::new(), Vec::new());
+    // The first step of this process computes its loss from the weights as loaded (from
+    // --init-weights or the checkpoint): if that loss is not finite, the file is at fault.
+    let first_step = state.step + 1;
     let lines = opts.console == Console::Lines;
     let show_bar =
         opts.progress.is_some() || (lines && !opts.quiet && std::io::stderr().is_terminal());
@@ -310,6 +318,9 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
             if !out.loss.is_finite() || f64::from(out.loss) > DIVERGED_LOSS {
                 bar.finish_and_clear();
                 save_trace(trace.as_ref(), &trace_path)?;
+                if step_number == first_step {
+                    bail!(bad_start(step_number, out.loss, opts));
+                }
                 bail!(diverged(
                     step_number,
                     epoch + 1,
@@ -400,7 +411,7 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
             if let Some(s) = scheduler.as_mut() {
                 let note = step_scheduler_after_epoch(s, &mut sgd, monitor, &row)?;
                 if let Some(note) = note.filter(|_| lines) {
-                    println!("{note}");
+                    console::println(format_args!("{note}"));
                 }
             }
         }
@@ -470,6 +481,23 @@ fn diverged(step: u64, epoch: u64, lr: f64, what: &str, value: f32) -> String {
     )
 }
 
+/// The loss of the first step is not finite (or is huge) before any update of this process:
+/// the starting weights produce it, so lowering the learning rate would not help.
+fn bad_start(step: u64, value: f32, opts: &RunOptions) -> String {
+    // Past step 1, the run resumed: its weights came from the checkpoint.
+    let source = match &opts.init_weights {
+        _ if step > 1 => format!(
+            "the checkpoint {}",
+            opts.out.join(checkpoint::FILE_NAME).display()
+        ),
+        Some(path) => format!("--init-weights {}", path.display()),
+        None => "a fresh initialisation".to_string(),
+    };
+    format!(
+        "the batch loss at step {step} is {value} before this run changed any weight: the starting weights from {source} produce it; they are damaged or not weights of a trained model"
+    )
+}
+
 fn progress_bar(show: bool, len: u64, epoch: u64, epochs: u64) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
@@ -485,7 +513,7 @@ fn progress_bar(show: bool, len: u64, epoch: u64, epochs: u64) -> ProgressBar {
 }
 
 fn print_header(config: &RunConfig, data: &Data, opts: &RunOptions, state: &TrainingState) {
-    println!(
+    console::println(format_args!(
         "model: 784-{}-10 MLP (ReLU); optimizer: {}; scheduler: {} (stepped per {})",
         config.model.hidden,
         describe(&config.optimizer),
@@ -496,36 +524,36 @@ fn print_header(config: &RunConfig, data: &Data, opts: &RunOptions, state: &Trai
             Ok(Interval::Step) => "optimizer step",
             _ => "epoch",
         },
-    );
-    println!(
+    ));
+    console::println(format_args!(
         "batch {}, {} epochs, seed {}; {} threads, GEMM kernel {} (the numbers are the same on any)",
         config.data.batch_size,
         config.epochs,
         config.seed,
         rayon::current_num_threads(),
         autograd_lite::gemm::Kernel::active()
-    );
-    println!(
+    ));
+    console::println(format_args!(
         "data: {} ({} train, {} test images); writing to {}",
         data.dir.display(),
         data.train.len(),
         data.test.len(),
         opts.out.display()
-    );
+    ));
     if state.step > 0 {
-        println!(
+        console::println(format_args!(
             "resuming after step {} (epoch {} done)",
             state.step, state.epochs_done
-        );
+        ));
     }
-    println!(
+    console::println(format_args!(
         "{:>5}  {:>10}  {:>10}  {:>9}  {:>9}  {:>8}  {:>7}",
         "epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"
-    );
+    ));
 }
 
 fn print_epoch(row: &EpochMetrics, epochs: u64) {
-    println!(
+    console::println(format_args!(
         "{:>5}  {:>10}  {:>10.4}  {:>8.2}%  {:>9.4}  {:>7.2}%  {:>7.3}",
         format!("{}/{epochs}", row.epoch),
         format!("{:.6}", row.lr),
@@ -534,7 +562,7 @@ fn print_epoch(row: &EpochMetrics, epochs: u64) {
         row.test_loss,
         row.test_accuracy,
         row.epoch_seconds
-    );
+    ));
 }
 
 /// `SGD(lr=0.1, momentum=0.9, nesterov=true)` from a config table.

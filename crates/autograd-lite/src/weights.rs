@@ -99,16 +99,9 @@ impl fmt::Display for WeightsError {
     }
 }
 
-impl std::error::Error for WeightsError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            WeightsError::Io { source, .. } => Some(source),
-            WeightsError::Format(e) => Some(e),
-            WeightsError::InFile { source, .. } => Some(source.as_ref()),
-            _ => None,
-        }
-    }
-}
+/// No `source()`: every variant's message already includes its cause, and a report that
+/// walks the chain (anyhow's `{:#}`) would otherwise print it two or three times.
+impl std::error::Error for WeightsError {}
 
 /// Looks up `name` and checks that it is F32 with a shape accepted by `shape_ok`.
 fn tensor<'d>(

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::idx::{self, ElementType, IdxArray, IdxData};
+use crate::idx::{self, ElementType, IdxArray, IdxData, Limit};
 use crate::Error;
 
 /// Number of classes in Fashion-MNIST (and MNIST).
@@ -21,6 +21,9 @@ pub const CLASS_NAMES: [&str; NUM_CLASSES] = [
     "Bag",
     "Ankle boot",
 ];
+
+/// Rows and columns of a Fashion-MNIST (and MNIST) image: the most a data file may claim.
+pub const IMAGE_SIDE: usize = 28;
 
 /// Which half of the dataset: the 60000 training or the 10000 test examples.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,16 +50,37 @@ impl Split {
             Split::Test => "t10k-labels-idx1-ubyte",
         }
     }
+
+    /// The most examples a file of this split holds: 60000 for training, 10000 for test.
+    pub fn max_items(self) -> usize {
+        match self {
+            Split::Train => 60_000,
+            Split::Test => 10_000,
+        }
+    }
+
+    /// The largest images file of this split: u8 `[max_items, 28, 28]`.
+    pub fn images_limit(self) -> Limit {
+        Limit::u8_at_most(&[self.max_items(), IMAGE_SIDE, IMAGE_SIDE])
+    }
+
+    /// The largest labels file of this split: u8 `[max_items]`.
+    pub fn labels_limit(self) -> Limit {
+        Limit::u8_at_most(&[self.max_items()])
+    }
 }
 
 /// The path of `name` in `dir`: `name.gz` if it exists, else `name`, else [`Error::MissingFile`].
+///
+/// Anything at those paths counts as existing (a directory, a FIFO, a dangling symlink), so
+/// that reading it reports what it is rather than "missing".
 pub fn resolve_file(dir: &Path, name: &str) -> Result<PathBuf, Error> {
     let gz = dir.join(format!("{name}.gz"));
-    if gz.is_file() {
+    if gz.symlink_metadata().is_ok() {
         return Ok(gz);
     }
     let plain = dir.join(name);
-    if plain.is_file() {
+    if plain.symlink_metadata().is_ok() {
         return Ok(plain);
     }
     Err(Error::MissingFile {
@@ -85,15 +109,21 @@ impl Dataset {
     pub fn load(dir: &Path, split: Split) -> Result<Dataset, Error> {
         let images_file = resolve_file(dir, split.images_name())?;
         let labels_file = resolve_file(dir, split.labels_name())?;
-        Dataset::load_files(&images_file, &labels_file)
+        Dataset::load_files(&images_file, &labels_file, split)
     }
 
-    /// Load from an explicit images file and labels file (plain or gzipped).
-    pub fn load_files(images_file: &Path, labels_file: &Path) -> Result<Dataset, Error> {
+    /// Load from an explicit images file and labels file (plain or gzipped). Each must be a
+    /// regular file, and its header may claim no more than `split` holds (see
+    /// [`Split::images_limit`]): that is checked before anything is reserved or inflated.
+    pub fn load_files(
+        images_file: &Path,
+        labels_file: &Path,
+        split: Split,
+    ) -> Result<Dataset, Error> {
         // The labels file is tiny; read it first so a mismatch is found before inflating 47 MB.
-        let labels = idx::read_file(labels_file)?;
+        let labels = idx::read_file(labels_file, &split.labels_limit())?;
         let labels = check_labels(labels, labels_file)?;
-        let images = idx::read_file(images_file)?;
+        let images = idx::read_file(images_file, &split.images_limit())?;
         Dataset::from_parts(images, images_file, labels, labels_file)
     }
 

@@ -18,7 +18,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::dataset::resolve_file;
 use crate::sources::{DatasetKind, FileSpec};
@@ -68,6 +68,11 @@ impl BaseUrl {
     }
 }
 
+/// The default [`FetchOptions::timeout`]: 120 s, for each read and for each whole file. The
+/// largest file (26 MB of training images) then needs at least 220 KB/s, and a stalled server
+/// is given up on after two minutes.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Everything [`fetch_with`] needs; [`FetchOptions::new`] gives the defaults for a dataset.
 #[derive(Clone, Debug)]
 pub struct FetchOptions {
@@ -75,7 +80,8 @@ pub struct FetchOptions {
     pub base_urls: Vec<BaseUrl>,
     /// The files to fetch and what they must contain (injectable for tests).
     pub files: Vec<FileSpec>,
-    /// Longest wait for a response, and for each read of the body (a stalled server).
+    /// Longest wait for a response, for each read of the body (a stalled server), and for
+    /// each whole file (a server that trickles bytes just fast enough never stalls).
     pub timeout: Duration,
     /// Longest wait to establish a connection.
     pub connect_timeout: Duration,
@@ -87,8 +93,8 @@ pub struct FetchOptions {
 
 impl FetchOptions {
     /// Defaults for `kind`: its HTTPS mirrors, or only `base_url` when one is given (which
-    /// may then be plain HTTP, by the caller's explicit choice); 30 s timeouts, 3 retries,
-    /// backoff from 1 s.
+    /// may then be plain HTTP, by the caller's explicit choice); a [`DEFAULT_TIMEOUT`] for
+    /// each read and each whole file, 15 s to connect, 3 retries, backoff from 1 s.
     pub fn new(kind: DatasetKind, base_url: Option<&str>) -> FetchOptions {
         let base_urls = match base_url {
             Some(url) => vec![BaseUrl::Explicit(url.to_string())],
@@ -101,7 +107,7 @@ impl FetchOptions {
         FetchOptions {
             base_urls,
             files: kind.files(),
-            timeout: Duration::from_secs(30),
+            timeout: DEFAULT_TIMEOUT,
             connect_timeout: Duration::from_secs(15),
             retries: 3,
             backoff: Duration::from_secs(1),
@@ -256,13 +262,16 @@ fn fetch_file(
     let gz_name = format!("{}.gz", spec.name);
     let final_path = dir.join(&gz_name);
     // Neither gzip nor a plain copy can legitimately be much larger than the data.
-    let limit = spec.decompressed_len().saturating_mul(65) / 64 + 65536;
+    let bounds = Bounds {
+        max_bytes: spec.decompressed_len().saturating_mul(65) / 64 + 65536,
+        timeout: options.timeout,
+    };
     let mut attempts = Vec::new();
     for base in &options.base_urls {
         let url = base.file_url(&gz_name)?;
         let mut wait = options.backoff;
         for attempt in 0..=options.retries {
-            match download_verified(client, &url, dir, &final_path, spec, limit, progress) {
+            match download_verified(client, &url, dir, &final_path, spec, bounds, progress) {
                 Ok(verified) => {
                     progress(Progress::Done {
                         file: &spec.name,
@@ -355,7 +364,7 @@ fn download_verified(
     dir: &Path,
     final_path: &Path,
     spec: &FileSpec,
-    limit: u64,
+    bounds: Bounds,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Verified, Error> {
     let name = final_path
@@ -363,7 +372,7 @@ fn download_verified(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| spec.name.clone());
     let mut temp = TempFile::create(dir, &name)?;
-    download_into(client, url, &mut temp, &spec.name, limit, progress)?;
+    download_into(client, url, &mut temp, &spec.name, bounds, progress)?;
     let verified = verify_file(&temp.path, spec).map_err(|e| match e {
         // Report the URL, not the temporary name, for what came over the wire.
         Error::ChecksumMismatch {
@@ -382,16 +391,33 @@ fn download_verified(
     })
 }
 
-/// Stream the body of `url` into `temp`, enforcing the status, the size limit and the
-/// Content-Length.
+/// How much one download may take: bytes received, and time for the whole file.
+#[derive(Clone, Copy)]
+struct Bounds {
+    /// The most bytes the body may have (the decompressed file plus gzip's framing): the
+    /// decompressed size is bounded separately, by the file's dims, when it is verified.
+    max_bytes: u64,
+    /// The longest the whole file may take.
+    timeout: Duration,
+}
+
+/// Stream the body of `url` into `temp`, enforcing the status, the size limit, the
+/// Content-Length and the whole-file timeout. The client's own timeout bounds each wait for
+/// the server; the whole file is checked after every read, so it takes at most the timeout
+/// plus one read's wait.
 fn download_into(
     client: &reqwest::blocking::Client,
     url: &str,
     temp: &mut TempFile,
     file: &str,
-    limit: u64,
+    bounds: Bounds,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), Error> {
+    let start = Instant::now();
+    let Bounds {
+        max_bytes: limit,
+        timeout,
+    } = bounds;
     let mut response = client.get(url).send().map_err(|e| classify(url, &e))?;
     let status = response.status();
     if !status.is_success() {
@@ -422,6 +448,15 @@ fn download_into(
             Err(e) => return Err(classify_io(url, &e)),
         };
         done += n as u64;
+        if start.elapsed() > timeout {
+            return Err(Error::Timeout {
+                url: url.to_string(),
+                detail: format!(
+                    "the whole file took longer than {} s; {done} bytes received",
+                    timeout.as_secs_f64()
+                ),
+            });
+        }
         if done > limit {
             return Err(Error::DownloadTooLarge {
                 url: url.to_string(),

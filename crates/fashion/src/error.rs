@@ -17,6 +17,40 @@ pub enum Error {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// The path is not a regular file (after following symlinks): a directory, a FIFO, a
+    /// device or a socket. It is refused before it is opened.
+    NotRegularFile {
+        /// The file involved.
+        file: PathBuf,
+        /// What it is instead, in words ("a directory", "a FIFO (named pipe)", ...).
+        kind: &'static str,
+    },
+    /// The file is larger than any valid file of its kind can be.
+    FileTooLarge {
+        /// The file involved.
+        file: PathBuf,
+        /// Its size in bytes (or the bytes read before giving up).
+        size: u64,
+        /// The most a valid file can hold.
+        limit: u64,
+    },
+    /// Memory for an array the input justifies could not be reserved.
+    OutOfMemory {
+        /// The file involved.
+        file: PathBuf,
+        /// Bytes asked for.
+        bytes: u64,
+    },
+    /// The header claims a larger array than the caller accepts (checked before anything is
+    /// reserved or inflated).
+    LargerThanExpected {
+        /// The file involved.
+        file: PathBuf,
+        /// All dimensions as read.
+        dims: Vec<usize>,
+        /// What the caller accepts, in words.
+        limit: String,
+    },
     /// Fewer bytes than the 4-byte magic plus the 4 bytes per dimension the magic announces.
     TruncatedHeader {
         /// The file involved.
@@ -214,6 +248,26 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Io { file, source } => write!(f, "{}: cannot read: {source}", file.display()),
+            Error::NotRegularFile { file, kind } => write!(
+                f,
+                "{}: is {kind}, not a regular file; name the data file itself",
+                file.display()
+            ),
+            Error::FileTooLarge { file, size, limit } => write!(
+                f,
+                "{}: {size} bytes, more than the {limit} a valid file of this kind can hold; refusing to read it",
+                file.display()
+            ),
+            Error::OutOfMemory { file, bytes } => write!(
+                f,
+                "{}: cannot reserve {bytes} bytes of memory for its contents",
+                file.display()
+            ),
+            Error::LargerThanExpected { file, dims, limit } => write!(
+                f,
+                "{}: the header claims dims {dims:?}, larger than {limit}; the file is corrupt or not what its name says",
+                file.display()
+            ),
             Error::TruncatedHeader { file, needed, found } => write!(
                 f,
                 "{}: truncated IDX header: needs {needed} bytes, file has {found}; the file is cut short, fetch it again (`trainer data fetch`)",
@@ -327,11 +381,6 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Io { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
+/// No `source()`: every message already includes its cause (the operating system's words for
+/// [`Error::Io`]), and a report that walks the chain (anyhow's `{:#}`) would say it twice.
+impl std::error::Error for Error {}

@@ -12,13 +12,16 @@
 //! The functions here are pure functions over bytes (only [`read_file`] and [`read_raw_file`]
 //! touch the disk), so tests can hand-build files in memory. Untrusted input is handled
 //! defensively: the header is validated completely (type, `1 <= ndim <= MAX_DIMS`, no zero
-//! dimension, no overflowing product) before anything is allocated from it, and the amount
-//! allocated is never more than the input justifies: for a plain file, the bytes present; for a
-//! gzip file, `min(payload the header claims, compressed length * MAX_DEFLATE_RATIO)`, the most
-//! that deflate can possibly expand to. Beyond that, buffers grow only as decompressed bytes
-//! actually arrive. A gzip stream is detected by its magic `1f 8b` (IDX files start `00 00`).
+//! dimension, no overflowing product) and checked against the caller's [`Limit`] (what a
+//! valid file of its kind can hold, e.g. at most 60000 x 28 x 28 u8 for Fashion-MNIST's
+//! training images) before anything is allocated from it or inflated. Inflating stops one byte
+//! past the payload the header announces, so a gzip bomb costs at most the limit. The amount
+//! reserved is never more than the input justifies: for a plain file, the bytes present; for
+//! a gzip file, `min(payload the header claims, compressed length * MAX_DEFLATE_RATIO)`, the
+//! most that deflate can possibly expand to. A file on disk is read only if it is a regular
+//! file no larger than [`Limit::max_file_len`]. A gzip stream is detected by its magic
+//! `1f 8b` (IDX files start `00 00`).
 
-use std::fs;
 use std::io::Read;
 use std::path::Path;
 
@@ -126,6 +129,96 @@ impl Header {
     /// Bytes of payload: element count * element size.
     pub fn payload_len(&self) -> usize {
         self.element_count() * self.element_type.size()
+    }
+}
+
+/// The largest array a caller accepts. It is checked against the header before any memory is
+/// reserved or any payload inflated, so no header can make the reader use more than this.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limit {
+    /// The element type required, if any.
+    pub element_type: Option<ElementType>,
+    /// The most each dimension may be, outermost first; the rank must be this length. `None`
+    /// accepts any shape.
+    pub max_dims: Option<Vec<usize>>,
+    /// The most payload bytes.
+    pub max_payload: usize,
+}
+
+impl Limit {
+    /// A u8 array of exactly `max_dims.len()` dimensions, each at most the size given.
+    pub fn u8_at_most(max_dims: &[usize]) -> Limit {
+        Limit {
+            element_type: Some(ElementType::U8),
+            max_dims: Some(max_dims.to_vec()),
+            max_payload: max_dims
+                .iter()
+                .fold(1usize, |acc, &d| acc.saturating_mul(d)),
+        }
+    }
+
+    /// An array of any type and shape with at most `max_payload` payload bytes.
+    pub fn bytes(max_payload: usize) -> Limit {
+        Limit {
+            element_type: None,
+            max_dims: None,
+            max_payload,
+        }
+    }
+
+    /// No limit beyond what the input justifies (for bytes already in memory).
+    pub fn none() -> Limit {
+        Limit::bytes(isize::MAX as usize)
+    }
+
+    /// The most bytes a file (plain or gzipped) holding such an array can take on disk: the
+    /// largest header and payload, plus room for gzip's framing (stored deflate blocks add
+    /// 5 bytes per 65535; a 64 KiB allowance covers the gzip header's optional fields).
+    pub fn max_file_len(&self) -> u64 {
+        let plain = (4 + 4 * MAX_DIMS as u64).saturating_add(self.max_payload as u64);
+        (plain / 64).saturating_mul(65).saturating_add(65536)
+    }
+
+    /// Check a validated header against the limit: element type, rank, each dimension, then
+    /// the payload size.
+    pub fn check(&self, header: &Header, file: &Path) -> Result<(), Error> {
+        if let Some(expected) = self.element_type {
+            if header.element_type != expected {
+                return Err(Error::WrongElementType {
+                    file: file.to_path_buf(),
+                    expected: expected.name(),
+                    found: header.element_type.name(),
+                });
+            }
+        }
+        if let Some(max) = &self.max_dims {
+            if header.dims.len() != max.len() {
+                return Err(Error::WrongShape {
+                    file: file.to_path_buf(),
+                    expected: format!("{} dimensions (at most {max:?})", max.len()),
+                    dims: header.dims.clone(),
+                });
+            }
+            if header.dims.iter().zip(max).any(|(d, m)| d > m) {
+                return Err(Error::LargerThanExpected {
+                    file: file.to_path_buf(),
+                    dims: header.dims.clone(),
+                    limit: format!("the at most {max:?} a file of this kind holds"),
+                });
+            }
+        }
+        if header.payload_len() > self.max_payload {
+            return Err(Error::LargerThanExpected {
+                file: file.to_path_buf(),
+                dims: header.dims.clone(),
+                limit: format!(
+                    "{} payload bytes ({} each) the reader accepts",
+                    self.max_payload,
+                    header.element_type.name()
+                ),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -329,7 +422,13 @@ pub fn parse_header(bytes: &[u8], file: &Path) -> Result<Header, Error> {
 
 /// Split plain IDX bytes into header and payload, checking the exact length.
 pub fn parse_raw(bytes: &[u8], file: &Path) -> Result<RawIdx, Error> {
+    parse_raw_within(bytes, file, &Limit::none())
+}
+
+/// [`parse_raw`], refusing a header that claims more than `limit` before copying anything.
+pub fn parse_raw_within(bytes: &[u8], file: &Path, limit: &Limit) -> Result<RawIdx, Error> {
     let header = parse_header(bytes, file)?;
+    limit.check(&header, file)?;
     let start = header.header_len();
     let expected = header.payload_len();
     let found = bytes.len() - start;
@@ -346,10 +445,21 @@ pub fn parse_raw(bytes: &[u8], file: &Path) -> Result<RawIdx, Error> {
             expected,
         });
     }
+    let mut payload = Vec::new();
+    reserve(&mut payload, expected, file)?;
+    payload.extend_from_slice(&bytes[start..]);
     Ok(RawIdx {
         header_bytes: bytes[..start].to_vec(),
-        payload: bytes[start..].to_vec(),
+        payload,
         header,
+    })
+}
+
+/// Reserve room for `n` bytes, or report that memory ran out (never abort).
+fn reserve(buf: &mut Vec<u8>, n: usize, file: &Path) -> Result<(), Error> {
+    buf.try_reserve_exact(n).map_err(|_| Error::OutOfMemory {
+        file: file.to_path_buf(),
+        bytes: n as u64,
     })
 }
 
@@ -394,6 +504,17 @@ fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> 
 /// Decompress gzip-wrapped IDX bytes (one or more gzip members), validating the header as
 /// soon as it has been inflated and never allocating more than the input justifies.
 pub fn decompress_raw(compressed: &[u8], file: &Path) -> Result<RawIdx, Error> {
+    decompress_raw_within(compressed, file, &Limit::none())
+}
+
+/// [`decompress_raw`], refusing a header that claims more than `limit` as soon as the header
+/// is inflated: a gzip bomb whose header claims 5,000,000 images stops after 4 + 4 * ndim
+/// bytes, and no stream is inflated past one byte more than the payload its header announces.
+pub fn decompress_raw_within(
+    compressed: &[u8],
+    file: &Path,
+    limit: &Limit,
+) -> Result<RawIdx, Error> {
     let corrupt = |e: std::io::Error| Error::CorruptGzip {
         file: file.to_path_buf(),
         detail: e.to_string(),
@@ -417,9 +538,11 @@ pub fn decompress_raw(compressed: &[u8], file: &Path) -> Result<RawIdx, Error> {
     let ndim = usize::from(head[3]);
     let more = read_up_to(&mut decoder, &mut head[4..4 + 4 * ndim]).map_err(corrupt)?;
     let header = parse_header(&head[..4 + more], file)?;
+    limit.check(&header, file)?;
     let expected = header.payload_len();
     let justified = compressed.len().saturating_mul(MAX_DEFLATE_RATIO);
-    let mut payload = Vec::with_capacity(expected.min(justified));
+    let mut payload = Vec::new();
+    reserve(&mut payload, expected.min(justified), file)?;
     decoder
         .by_ref()
         .take(expected as u64 + 1)
@@ -447,10 +570,16 @@ pub fn decompress_raw(compressed: &[u8], file: &Path) -> Result<RawIdx, Error> {
 
 /// Decode IDX bytes that may be gzip-wrapped (detected by magic) into header and payload.
 pub fn decode_raw(bytes: &[u8], file: &Path) -> Result<RawIdx, Error> {
+    decode_raw_within(bytes, file, &Limit::none())
+}
+
+/// [`decode_raw`] with the header checked against `limit` before anything is reserved or
+/// inflated.
+pub fn decode_raw_within(bytes: &[u8], file: &Path, limit: &Limit) -> Result<RawIdx, Error> {
     if is_gzip(bytes) {
-        decompress_raw(bytes, file)
+        decompress_raw_within(bytes, file, limit)
     } else {
-        parse_raw(bytes, file)
+        parse_raw_within(bytes, file, limit)
     }
 }
 
@@ -459,18 +588,23 @@ pub fn decode(bytes: &[u8], file: &Path) -> Result<IdxArray, Error> {
     decode_raw(bytes, file).map(RawIdx::into_array)
 }
 
-/// Read an IDX file (plain or `.gz`, detected by content, not by name) as header and payload.
-pub fn read_raw_file(path: &Path) -> Result<RawIdx, Error> {
-    let bytes = fs::read(path).map_err(|source| Error::Io {
-        file: path.to_path_buf(),
-        source,
-    })?;
-    decode_raw(&bytes, path)
+/// [`decode`] with the header checked against `limit` before anything is reserved or inflated.
+pub fn decode_within(bytes: &[u8], file: &Path, limit: &Limit) -> Result<IdxArray, Error> {
+    decode_raw_within(bytes, file, limit).map(RawIdx::into_array)
 }
 
-/// Read an IDX file (plain or `.gz`, detected by content, not by name) into a typed array.
-pub fn read_file(path: &Path) -> Result<IdxArray, Error> {
-    read_raw_file(path).map(RawIdx::into_array)
+/// Read an IDX file (plain or `.gz`, detected by content, not by name) as header and payload.
+/// Only a regular file of at most [`Limit::max_file_len`] bytes is read, and its header must
+/// fit `limit`.
+pub fn read_raw_file(path: &Path, limit: &Limit) -> Result<RawIdx, Error> {
+    let bytes = crate::regular_file::read_bounded(path, limit.max_file_len())?;
+    decode_raw_within(&bytes, path, limit)
+}
+
+/// Read an IDX file (plain or `.gz`, detected by content, not by name) into a typed array,
+/// within `limit` (see [`read_raw_file`]).
+pub fn read_file(path: &Path, limit: &Limit) -> Result<IdxArray, Error> {
+    read_raw_file(path, limit).map(RawIdx::into_array)
 }
 
 /// The plain IDX bytes of an array (header, then big-endian elements).

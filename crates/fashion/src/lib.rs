@@ -27,6 +27,7 @@
 //! - [`dataset`]: [`Dataset`], [`Split`], [`CLASS_NAMES`], loading and gathering batches.
 //! - [`locate`]: [`find_data_dir`], where the data is looked for.
 //! - [`order`]: the seeded shuffle ([`shuffled_order`]), [`batches`], [`to_tensor`].
+//! - [`regular_file`]: opening only regular files, reading at most what a valid file holds.
 //! - [`sources`]: [`DatasetKind`], the files, SHA-256 checksums and HTTPS mirrors.
 //! - [`verify`]: checking a file against its spec (header, dims, labels, SHA-256).
 //! - [`download`]: fetching with mirrors, retries, timeouts and atomic writes.
@@ -38,6 +39,7 @@ mod error;
 pub mod idx;
 pub mod locate;
 pub mod order;
+pub mod regular_file;
 pub mod sources;
 pub mod verify;
 

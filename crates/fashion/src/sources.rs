@@ -4,6 +4,7 @@
 //! between distributors (Debian's re-compressed files, upstream's, Keras's copy) while the
 //! data inside is identical.
 
+use crate::idx::Limit;
 use crate::locate::FILE_NAMES;
 
 /// A dataset in the IDX layout of the original MNIST.
@@ -46,6 +47,12 @@ impl FileSpec {
             .iter()
             .fold(1u64, |acc, &d| acc.saturating_mul(d as u64));
         payload.saturating_add(4 + 4 * self.dims.len() as u64)
+    }
+
+    /// The most a file of this spec may claim: u8 with these dims (exact dims are checked
+    /// afterwards, but nothing larger is ever reserved or inflated).
+    pub fn limit(&self) -> Limit {
+        Limit::u8_at_most(&self.dims)
     }
 }
 

@@ -37,8 +37,10 @@ pub fn sha256_hex(parts: &[&[u8]]) -> String {
 }
 
 /// Check IDX bytes (plain or gzipped) against `spec`; `path` names the file in errors.
+/// The header is checked against the spec's dims before anything is reserved or inflated,
+/// so a file claiming more than the spec holds costs nothing.
 pub fn verify_bytes(bytes: &[u8], path: &Path, spec: &FileSpec) -> Result<Verified, Error> {
-    let raw = idx::decode_raw(bytes, path)?;
+    let raw = idx::decode_raw_within(bytes, path, &spec.limit())?;
     if raw.header.element_type != ElementType::U8 {
         return Err(Error::WrongElementType {
             file: path.to_path_buf(),
@@ -85,12 +87,10 @@ pub fn verify_bytes(bytes: &[u8], path: &Path, spec: &FileSpec) -> Result<Verifi
     })
 }
 
-/// Check the file at `path` against `spec`.
+/// Check the file at `path` against `spec`. Only a regular file no larger than a valid one
+/// (see [`crate::idx::Limit::max_file_len`]) is read.
 pub fn verify_file(path: &Path, spec: &FileSpec) -> Result<Verified, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        file: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = crate::regular_file::read_bounded(path, spec.limit().max_file_len())?;
     verify_bytes(&bytes, path, spec)
 }
 

@@ -282,7 +282,11 @@ fn corrupt_gzip() {
 
 #[test]
 fn missing_file_is_an_io_error_naming_it() {
-    let e = idx::read_file(Path::new("/nonexistent/dir/train-images-idx3-ubyte.gz")).unwrap_err();
+    let e = idx::read_file(
+        Path::new("/nonexistent/dir/train-images-idx3-ubyte.gz"),
+        &idx::Limit::none(),
+    )
+    .unwrap_err();
     assert!(matches!(e, Error::Io { .. }));
     assert!(e
         .to_string()

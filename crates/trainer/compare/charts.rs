@@ -41,8 +41,7 @@ struct RunTrace {
 
 /// Reads the columns the charts need from a `trace.csv`, by header name.
 fn read_trace(path: &Path) -> anyhow::Result<RunTrace> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = crate::input_file::read_text(path, "the trace", crate::input_file::CSV_MAX_BYTES)?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
     let col = |name: &str| {

@@ -266,6 +266,15 @@ pub fn plan(
             bail!("--seeds lists seed {} twice", s.1);
         }
     }
+    // Counted before the combinations are built: a grid of 20 axes of 10 values would
+    // otherwise fill memory with 10^20 settings before anything said no.
+    let runs_asked = axes
+        .iter()
+        .fold(configs.len() as u128, |n, a| {
+            n.saturating_mul(a.values.len() as u128)
+        })
+        .saturating_mul(seeds.map_or(1, <[u64]>::len) as u128);
+    crate::limits::check_compare_runs(runs_asked)?;
     let labels = axis_labels(&axes);
     let combinations = combinations(&axes);
     let mut settings = Vec::new();
