@@ -19,7 +19,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::RunConfig;
-use crate::outputs::{prepare_out_dir, write_atomic};
+use crate::outputs::write_atomic;
+use crate::run_folder::RunFolder;
 use crate::training::{self, Console, RunOptions};
 
 #[path = "compare/charts.rs"]
@@ -64,9 +65,13 @@ pub struct CompareArgs {
     /// Override every config's number of epochs.
     #[arg(long, value_name = "N")]
     pub epochs: Option<u64>,
-    /// Output folder [default: runs/compare-TIMESTAMP/].
+    /// Output folder [default: runs/compare-TIMESTAMP/]; it must be new or empty.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace the comparison in --out DIR; the old one is kept until the first run writes its
+    /// first checkpoint.
+    #[arg(long, requires = "out")]
+    pub overwrite: bool,
 }
 
 /// Runs `trainer compare`.
@@ -84,12 +89,21 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         .collect::<anyhow::Result<_>>()?;
     let plan = grid::plan(&configs, axes, args.seeds.as_deref(), args.epochs)?;
     let data_dir = common_data_dir(&plan)?;
-    let out = args.out.clone().unwrap_or_else(default_out_dir);
+    let hint = "replace it with `--overwrite` (the old one is kept until the first run writes its first checkpoint), or choose another --out DIR";
+    if let Some(out) = &args.out {
+        RunFolder::check_new(out, args.overwrite, hint)?;
+    }
     let data = training::load_data(data_dir.as_deref())?;
-    prepare_out_dir(&out)?;
+    let mut folder = match &args.out {
+        Some(out) => RunFolder::create(out, args.overwrite, hint)?,
+        None => RunFolder::create_fresh(&default_out_dir())?,
+    };
     training::install_ctrl_c_handler();
 
-    let (outcomes, stopped) = train_all(&plan, &data, &out)?;
+    let (outcomes, stopped) = train_all(&plan, &data, &mut folder)?;
+    // The comparison is complete (even if no run reached a checkpoint): it replaces the old.
+    folder.checkpoint_written()?;
+    let out = folder.path().to_path_buf();
 
     let rows = summary::summarise(&plan, &outcomes);
     write_atomic(
@@ -176,7 +190,7 @@ impl std::error::Error for Interrupted {}
 fn train_all(
     plan: &grid::Plan,
     data: &training::Data,
-    out: &std::path::Path,
+    folder: &mut RunFolder,
 ) -> anyhow::Result<(Vec<RunOutcome>, Option<training::Interrupted>)> {
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(plan.runs.len() as u64);
@@ -193,12 +207,14 @@ fn train_all(
     let mut outcomes = Vec::with_capacity(plan.runs.len());
     for (index, run) in plan.runs.iter().enumerate() {
         bar.set_message(run.dir_name.clone());
-        let dir = out.join(&run.dir_name);
-        prepare_out_dir(&dir)?;
-        write_atomic(&dir.join("config.toml"), run.config.to_toml()?.as_bytes())?;
+        let mut sub = folder.sub_run(&run.dir_name)?;
+        let dir = sub.path().to_path_buf();
+        write_atomic(
+            &sub.dir().join("config.toml"),
+            run.config.to_toml()?.as_bytes(),
+        )?;
         let opts = RunOptions {
             config: run.config.clone(),
-            out: dir.clone(),
             trace: true,
             quiet: true,
             console: Console::Silent,
@@ -206,7 +222,8 @@ fn train_all(
             resume: false,
         };
         let start = Instant::now();
-        let result = training::run(&opts, data);
+        let result = training::run(&opts, &mut sub, data);
+        folder.take_back(sub);
         let seconds = start.elapsed().as_secs_f64();
         let (result, stopped) = match result {
             Ok(summary) => (Ok(summary.metrics), None),

@@ -7,7 +7,8 @@ use clap::{ArgAction, Args};
 use toml::Value;
 
 use crate::config::{scheduler_shorthand, RunConfig};
-use crate::outputs::{default_out_dir, prepare_out_dir, write_atomic};
+use crate::outputs::{default_out_dir, write_atomic};
+use crate::run_folder::RunFolder;
 use crate::training::{self, RunOptions};
 
 /// Flags of `trainer train` (and of `trainer` alone). Flags override the config file.
@@ -52,9 +53,13 @@ pub struct TrainArgs {
     /// Folder with the Fashion-MNIST files [default: searched, see `trainer data verify`].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Run folder [default: runs/TIMESTAMP-SCHEDULER/].
+    /// Run folder [default: runs/TIMESTAMP-SCHEDULER/]; it must be new or empty.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace the run in --out DIR; the old one is kept until the new run writes its first
+    /// checkpoint.
+    #[arg(long, requires = "out")]
+    pub overwrite: bool,
     /// A PyTorch scheduler class name (StepLR, CosineAnnealingLR, ...), or `step`, `plateau`, `none`.
     #[arg(long, value_name = "NAME")]
     pub scheduler: Option<String>,
@@ -121,8 +126,8 @@ impl TrainArgs {
             || self.interval.is_some()
             || self.init_weights.is_some()
             || self.no_shuffle
-            || self.max_steps.is_some()
             || self.out.is_some()
+            || self.overwrite
     }
 
     /// The run configuration: the config file (or the default job) with the flags applied.
@@ -187,12 +192,20 @@ fn set(table: &mut toml::Table, key: &str, value: Option<Value>) {
     }
 }
 
+/// What to do about an `--out` folder that holds files, for the refusal message.
+fn new_run_hint(dir: &std::path::Path) -> String {
+    format!(
+        "continue that run with `trainer train --resume {}`, or replace it with `--overwrite` (the old run is kept until the new one writes its first checkpoint)",
+        dir.display()
+    )
+}
+
 /// Runs `trainer train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let (config, out, resume) = match &args.resume {
+    let (config, resume) = match &args.resume {
         Some(dir) => {
             if args.changes_the_run() {
-                bail!("--resume continues the run exactly as its config.toml says; only --epochs, --threads, --data-dir, --trace and --quiet may be given with it");
+                bail!("--resume continues the run exactly as its config.toml says; only --epochs, --max-steps, --threads, --data-dir, --trace and --quiet may be given with it");
             }
             let path = dir.join("config.toml");
             let mut config = RunConfig::load(&path).with_context(|| {
@@ -203,15 +216,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             })?;
             args.apply(&mut config)?;
             config.validate()?;
-            (config, dir.clone(), true)
+            (config, Some(dir.clone()))
         }
         None => {
             let config = args.resolve()?;
-            let out = args
-                .out
-                .clone()
-                .unwrap_or_else(|| default_out_dir(config.scheduler_name()));
-            (config, out, false)
+            if let Some(out) = &args.out {
+                RunFolder::check_new(out, args.overwrite, &new_run_hint(out))?;
+            }
+            (config, None)
         }
     };
     if let Some(threads) = args.threads {
@@ -229,25 +241,39 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     // Check the optimizer and scheduler settings before anything is written.
     let probe = autograd_lite::Mlp::new(training::INPUTS, 1, training::CLASSES, 0);
     training::build_optimizer(&config, &probe)?;
-    prepare_out_dir(&out)?;
-    write_atomic(&out.join("config.toml"), config.to_toml()?.as_bytes())?;
+    let mut folder = match (&resume, &args.out) {
+        (Some(dir), _) => RunFolder::resume(dir)?,
+        (None, Some(out)) => RunFolder::create(out, args.overwrite, &new_run_hint(out))?,
+        (None, None) => RunFolder::create_fresh(&default_out_dir(config.scheduler_name()))?,
+    };
+    write_atomic(
+        &folder.dir().join("config.toml"),
+        config.to_toml()?.as_bytes(),
+    )?;
     training::install_ctrl_c_handler();
-    let trace = args.trace || (resume && out.join("trace.csv").exists());
+    let trace = args.trace || (resume.is_some() && folder.dir().join("trace.csv").exists());
     let opts = RunOptions {
         config,
-        out,
         trace,
         quiet: args.quiet,
         console: training::Console::Lines,
         init_weights: args.init_weights.clone(),
-        resume,
+        resume: resume.is_some(),
     };
-    let summary = training::run(&opts, &data)?;
-    print_summary(&opts, &summary);
+    let summary = match training::run(&opts, &mut folder, &data) {
+        Err(e) if folder.is_staged() => {
+            return Err(e.context(format!(
+                "the new run stopped before its first checkpoint, so --overwrite did not happen: {} still holds the previous run",
+                folder.path().display()
+            )))
+        }
+        result => result?,
+    };
+    print_summary(&opts, folder.path(), &summary);
     Ok(())
 }
 
-fn print_summary(opts: &RunOptions, summary: &training::RunSummary) {
+fn print_summary(opts: &RunOptions, out: &std::path::Path, summary: &training::RunSummary) {
     let Some(last) = summary.metrics.last() else {
         return;
     };
@@ -270,6 +296,6 @@ fn print_summary(opts: &RunOptions, summary: &training::RunSummary) {
     let trace = if opts.trace { ", trace.csv" } else { "" };
     println!(
         "wrote {}: config.toml, metrics.csv, model.safetensors, checkpoint.safetensors{trace}",
-        opts.out.display()
+        out.display()
     );
 }

@@ -25,6 +25,7 @@ use optim::{Scheduler, Sgd};
 use crate::checkpoint::{self, TrainingState};
 use crate::config::{Interval, Monitor, RunConfig};
 use crate::outputs::{metrics_csv, write_atomic, EpochMetrics, Trace};
+use crate::run_folder::RunFolder;
 
 /// Inputs of the model: 28 x 28 pixels.
 pub const INPUTS: usize = 784;
@@ -39,8 +40,6 @@ pub const DIVERGED_LOSS: f64 = 100.0 * std::f64::consts::LN_10;
 pub struct RunOptions {
     /// The resolved configuration.
     pub config: RunConfig,
-    /// The run folder.
-    pub out: PathBuf,
     /// Write `trace.csv`.
     pub trace: bool,
     /// No progress bar.
@@ -155,25 +154,26 @@ pub fn build_optimizer(config: &RunConfig, mlp: &Mlp) -> anyhow::Result<(Sgd, Op
     Ok((sgd, scheduler))
 }
 
-/// Trains as `opts` says, writing into `opts.out`.
+/// Trains as `opts` says, writing into `folder`.
 ///
 /// The loop runs on a worker thread of the current rayon pool (the global one, unless the
 /// caller is inside `ThreadPool::install`). From any other thread every parallel GEMM would be
 /// a job sent through rayon's global queue: a thread wake-up per call, and a new block of
 /// queue slots allocated every 63 calls, where the training step must allocate nothing.
-pub fn run(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
-    rayon::scope(|_| train(opts, data))
+pub fn run(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Result<RunSummary> {
+    rayon::scope(|_| train(opts, folder, data))
 }
 
-/// [`run`], on the thread it is called from.
-fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
+/// [`run`], on the thread it is called from. Every path is taken from `folder.dir()` afresh:
+/// an `--overwrite` moves the run to its final name at the first checkpoint.
+fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Result<RunSummary> {
     let config = &opts.config;
     let hidden = config.model.hidden as usize;
     let interval = config.interval()?;
     let monitor = config.monitor()?;
 
     let resumed = if opts.resume {
-        checkpoint::load(&opts.out)?
+        checkpoint::load(&folder.dir())?
     } else {
         None
     };
@@ -182,7 +182,7 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
             if state.hidden != config.model.hidden || mlp.hidden() != hidden {
                 bail!(
                     "the checkpoint in {} has a hidden layer of {} units but its config.toml says model.hidden = {}; the run folder is inconsistent",
-                    opts.out.display(),
+                    folder.path().display(),
                     mlp.hidden(),
                     config.model.hidden
                 );
@@ -232,13 +232,12 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
         }
     };
 
-    let trace_path = opts.out.join("trace.csv");
     let mut trace = opts.trace.then(|| match state.step {
         0 => Trace::new(&Mlp::PARAM_NAMES),
-        step => Trace::resume(&trace_path, &Mlp::PARAM_NAMES, step),
+        step => Trace::resume(&folder.dir().join("trace.csv"), &Mlp::PARAM_NAMES, step),
     });
     write_atomic(
-        &opts.out.join("metrics.csv"),
+        &folder.dir().join("metrics.csv"),
         metrics_csv(&state.metrics).as_bytes(),
     )?;
 
@@ -254,7 +253,7 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
     let max_steps = config.max_steps.unwrap_or(u64::MAX);
 
     if lines {
-        print_header(config, data, opts, &state);
+        print_header(config, data, folder.path(), &state);
     }
     while state.epochs_done < config.epochs && state.step < max_steps {
         let epoch = state.epochs_done; // 0-based here, 1-based in every output
@@ -289,7 +288,7 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
             let step_number = state.step + 1;
             if !out.loss.is_finite() || f64::from(out.loss) > DIVERGED_LOSS {
                 bar.finish_and_clear();
-                save_trace(trace.as_ref(), &trace_path)?;
+                save_trace(trace.as_ref(), &folder.dir())?;
                 bail!(diverged(
                     step_number,
                     epoch + 1,
@@ -320,7 +319,7 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
                 .position(|t| !t.param_norm.is_finite())
             {
                 bar.finish_and_clear();
-                save_trace(trace.as_ref(), &trace_path)?;
+                save_trace(trace.as_ref(), &folder.dir())?;
                 bail!(diverged(
                     step_number,
                     epoch + 1,
@@ -350,11 +349,12 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
                 state.progress.train_seconds += train_start.elapsed().as_secs_f64();
                 state.sgd = sgd.state();
                 state.scheduler = scheduler.as_ref().map(Scheduler::state);
-                save_trace(trace.as_ref(), &trace_path)?;
-                checkpoint::save(&opts.out, &mlp, &state)?;
+                save_trace(trace.as_ref(), &folder.dir())?;
+                checkpoint::save(&folder.dir(), &mlp, &state)?;
+                folder.checkpoint_written()?;
                 return Err(Interrupted {
                     step: state.step,
-                    out: opts.out.clone(),
+                    out: folder.path().to_path_buf(),
                 }
                 .into());
             }
@@ -392,14 +392,18 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
         state.sgd = sgd.state();
         state.scheduler = scheduler.as_ref().map(Scheduler::state);
         write_atomic(
-            &opts.out.join("metrics.csv"),
+            &folder.dir().join("metrics.csv"),
             metrics_csv(&state.metrics).as_bytes(),
         )?;
-        save_trace(trace.as_ref(), &trace_path)?;
-        checkpoint::save(&opts.out, &mlp, &state)?;
+        save_trace(trace.as_ref(), &folder.dir())?;
+        checkpoint::save(&folder.dir(), &mlp, &state)?;
+        folder.checkpoint_written()?;
     }
 
-    write_atomic(&opts.out.join("model.safetensors"), &mlp.to_safetensors())?;
+    write_atomic(
+        &folder.dir().join("model.safetensors"),
+        &mlp.to_safetensors(),
+    )?;
     Ok(RunSummary {
         metrics: state.metrics,
         steps: state.step,
@@ -434,10 +438,10 @@ fn step_scheduler_after_epoch(
     }))
 }
 
-/// Writes `trace.csv` (when the run keeps a trace) with every step so far.
-fn save_trace(trace: Option<&Trace>, path: &Path) -> anyhow::Result<()> {
+/// Writes `trace.csv` into `dir` (when the run keeps a trace) with every step so far.
+fn save_trace(trace: Option<&Trace>, dir: &Path) -> anyhow::Result<()> {
     match trace {
-        Some(t) => write_atomic(path, t.as_str().as_bytes()),
+        Some(t) => write_atomic(&dir.join("trace.csv"), t.as_str().as_bytes()),
         None => Ok(()),
     }
 }
@@ -464,7 +468,7 @@ fn progress_bar(show: bool, len: u64, epoch: u64, epochs: u64) -> ProgressBar {
     bar
 }
 
-fn print_header(config: &RunConfig, data: &Data, opts: &RunOptions, state: &TrainingState) {
+fn print_header(config: &RunConfig, data: &Data, out: &Path, state: &TrainingState) {
     println!(
         "model: 784-{}-10 MLP (ReLU); optimizer: {}; scheduler: {} (stepped per {})",
         config.model.hidden,
@@ -490,7 +494,7 @@ fn print_header(config: &RunConfig, data: &Data, opts: &RunOptions, state: &Trai
         data.dir.display(),
         data.train.len(),
         data.test.len(),
-        opts.out.display()
+        out.display()
     );
     if state.step > 0 {
         println!(
