@@ -224,6 +224,7 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
             };
             let (sgd, scheduler) = build_optimizer(config, &mlp)?;
             let state = checkpoint::initial_state(
+                config.to_toml()?,
                 config.model.hidden,
                 sgd.state(),
                 scheduler.as_ref().map(Scheduler::state),
