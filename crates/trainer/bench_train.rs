@@ -68,11 +68,9 @@ fn bench(args: BenchTrainArgs) -> anyhow::Result<()> {
     let mut folder = RunFolder::create(&out, false, "remove it and run the benchmark again")?;
     let opts = RunOptions {
         config,
-        trace: false,
         quiet: true,
         console: Console::Silent,
-        init_weights: None,
-        resume: false,
+        resume_from: None,
     };
     let result = training::run(&opts, &mut folder, &data);
     drop(folder);

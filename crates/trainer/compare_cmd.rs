@@ -209,17 +209,17 @@ fn train_all(
         bar.set_message(run.dir_name.clone());
         let mut sub = folder.sub_run(&run.dir_name)?;
         let dir = sub.path().to_path_buf();
-        write_atomic(
-            &sub.dir().join("config.toml"),
-            run.config.to_toml()?.as_bytes(),
-        )?;
-        let opts = RunOptions {
-            config: run.config.clone(),
+        // Every run keeps a trace (the update-ratio chart reads it).
+        let config = RunConfig {
             trace: true,
+            ..run.config.clone()
+        };
+        write_atomic(&sub.dir().join("config.toml"), config.to_toml()?.as_bytes())?;
+        let opts = RunOptions {
+            config,
             quiet: true,
             console: Console::Silent,
-            init_weights: None,
-            resume: false,
+            resume_from: None,
         };
         let start = Instant::now();
         let result = training::run(&opts, &mut sub, data);

@@ -16,6 +16,7 @@ mod data_cmd;
 mod eval_cmd;
 mod outputs;
 mod plot;
+mod resume;
 mod run_folder;
 mod schedule_cmd;
 mod train_cmd;

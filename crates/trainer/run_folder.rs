@@ -152,6 +152,12 @@ impl RunFolder {
         if !meta.is_dir() {
             bail!("cannot resume {}: it is not a folder", dir.display());
         }
+        if !dir.join("config.toml").is_file() {
+            bail!(
+                "cannot resume {}: it has no config.toml, so it is not a run folder",
+                dir.display()
+            );
+        }
         let lock = lock(dir)?;
         remove_stale_temporaries(dir);
         Ok(RunFolder {
@@ -400,6 +406,7 @@ mod tests {
     #[test]
     fn a_second_lock_is_refused_with_the_pid() {
         let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("config.toml"), b"").unwrap();
         let first = RunFolder::resume(dir.path()).unwrap();
         let err = RunFolder::resume(dir.path()).unwrap_err().to_string();
         assert!(err.contains(&std::process::id().to_string()), "{err}");

@@ -8,6 +8,7 @@ use toml::Value;
 
 use crate::config::{scheduler_shorthand, RunConfig};
 use crate::outputs::{default_out_dir, write_atomic};
+use crate::resume;
 use crate::run_folder::RunFolder;
 use crate::training::{self, RunOptions};
 
@@ -160,6 +161,12 @@ impl TrainArgs {
         if let Some(v) = &self.data_dir {
             c.data.dir = Some(v.clone());
         }
+        if self.trace {
+            c.trace = true;
+        }
+        if let Some(v) = &self.init_weights {
+            c.model.init_weights = Some(v.clone());
+        }
         if let Some(v) = self.hidden {
             c.model.hidden = v;
         }
@@ -202,28 +209,22 @@ fn new_run_hint(dir: &std::path::Path) -> String {
 
 /// Runs `trainer train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let (config, resume) = match &args.resume {
+    if args.resume.is_some() && args.changes_the_run() {
+        bail!("--resume continues the run exactly as its config.toml says; only --epochs, --max-steps, --threads, --data-dir, --trace and --quiet may be given with it");
+    }
+    // A folder to resume is locked first: a second writer is refused before any work.
+    let resumed_folder = args.resume.as_deref().map(RunFolder::resume).transpose()?;
+    let (config, resume_from, write_config) = match &args.resume {
         Some(dir) => {
-            if args.changes_the_run() {
-                bail!("--resume continues the run exactly as its config.toml says; only --epochs, --max-steps, --threads, --data-dir, --trace and --quiet may be given with it");
-            }
-            let path = dir.join("config.toml");
-            let mut config = RunConfig::load(&path).with_context(|| {
-                format!(
-                    "cannot resume {}: it has no readable config.toml",
-                    dir.display()
-                )
-            })?;
-            args.apply(&mut config)?;
-            config.validate()?;
-            (config, Some(dir.clone()))
+            let resumed = resume::resume(dir, |c| args.apply(c), args.trace)?;
+            (resumed.config, resumed.checkpoint, resumed.config_changed)
         }
         None => {
             let config = args.resolve()?;
             if let Some(out) = &args.out {
                 RunFolder::check_new(out, args.overwrite, &new_run_hint(out))?;
             }
-            (config, None)
+            (config, None, true)
         }
     };
     if let Some(threads) = args.threads {
@@ -241,24 +242,23 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     // Check the optimizer and scheduler settings before anything is written.
     let probe = autograd_lite::Mlp::new(training::INPUTS, 1, training::CLASSES, 0);
     training::build_optimizer(&config, &probe)?;
-    let mut folder = match (&resume, &args.out) {
-        (Some(dir), _) => RunFolder::resume(dir)?,
+    let mut folder = match (resumed_folder, &args.out) {
+        (Some(folder), _) => folder,
         (None, Some(out)) => RunFolder::create(out, args.overwrite, &new_run_hint(out))?,
         (None, None) => RunFolder::create_fresh(&default_out_dir(config.scheduler_name()))?,
     };
-    write_atomic(
-        &folder.dir().join("config.toml"),
-        config.to_toml()?.as_bytes(),
-    )?;
+    if write_config {
+        write_atomic(
+            &folder.dir().join("config.toml"),
+            config.to_toml()?.as_bytes(),
+        )?;
+    }
     training::install_ctrl_c_handler();
-    let trace = args.trace || (resume.is_some() && folder.dir().join("trace.csv").exists());
     let opts = RunOptions {
         config,
-        trace,
         quiet: args.quiet,
         console: training::Console::Lines,
-        init_weights: args.init_weights.clone(),
-        resume: resume.is_some(),
+        resume_from,
     };
     let summary = match training::run(&opts, &mut folder, &data) {
         Err(e) if folder.is_staged() => {
@@ -293,7 +293,7 @@ fn print_summary(opts: &RunOptions, out: &std::path::Path, summary: &training::R
         best.test_accuracy,
         best.epoch
     );
-    let trace = if opts.trace { ", trace.csv" } else { "" };
+    let trace = if opts.config.trace { ", trace.csv" } else { "" };
     println!(
         "wrote {}: config.toml, metrics.csv, model.safetensors, checkpoint.safetensors{trace}",
         out.display()

@@ -40,16 +40,12 @@ pub const DIVERGED_LOSS: f64 = 100.0 * std::f64::consts::LN_10;
 pub struct RunOptions {
     /// The resolved configuration.
     pub config: RunConfig,
-    /// Write `trace.csv`.
-    pub trace: bool,
     /// No progress bar.
     pub quiet: bool,
     /// Whether the run prints its header and one line per epoch.
     pub console: Console,
-    /// Start from these weights instead of a fresh seeded initialisation.
-    pub init_weights: Option<PathBuf>,
-    /// Continue from the checkpoint in `out` if there is one.
-    pub resume: bool,
+    /// Continue from this checkpoint (weights and state, as read from the run folder).
+    pub resume_from: Option<(Mlp, TrainingState)>,
 }
 
 /// Set by the Ctrl-C (SIGINT) handler: the run finishes its current step, writes a checkpoint
@@ -172,12 +168,7 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
     let interval = config.interval()?;
     let monitor = config.monitor()?;
 
-    let resumed = if opts.resume {
-        checkpoint::load(&folder.dir())?
-    } else {
-        None
-    };
-    let (mut mlp, mut sgd, mut scheduler, mut state) = match resumed {
+    let (mut mlp, mut sgd, mut scheduler, mut state) = match opts.resume_from.clone() {
         Some((mlp, state)) => {
             if state.hidden != config.model.hidden || mlp.hidden() != hidden {
                 bail!(
@@ -197,7 +188,7 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
             (mlp, sgd, scheduler, state)
         }
         None => {
-            let mlp = match &opts.init_weights {
+            let mlp = match &config.model.init_weights {
                 Some(path) => {
                     let mlp = Mlp::load(path)
                         .with_context(|| format!("cannot use --init-weights {}", path.display()))?;
@@ -233,7 +224,7 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
         }
     };
 
-    let mut trace = opts.trace.then(|| match state.step {
+    let mut trace = config.trace.then(|| match state.step {
         0 => Trace::new(&Mlp::PARAM_NAMES),
         step => Trace::resume(&folder.dir().join("trace.csv"), &Mlp::PARAM_NAMES, step),
     });
