@@ -194,3 +194,136 @@ fn trace_survives_a_kill_before_the_first_checkpoint() {
         "{stderr}"
     );
 }
+
+/// Rewrites the training state JSON inside `dir`'s checkpoint with `edit`.
+fn edit_checkpoint(dir: &Path, edit: impl Fn(&mut serde_json::Value)) {
+    use safetensors::tensor::{Dtype, TensorView};
+    let path = dir.join("checkpoint.safetensors");
+    let bytes = std::fs::read(&path).unwrap();
+    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let tensors: Vec<(String, Vec<usize>, Vec<u8>)> = file
+        .tensors()
+        .into_iter()
+        .map(|(n, t)| (n, t.shape().to_vec(), t.data().to_vec()))
+        .collect();
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let json = &meta.metadata().as_ref().unwrap()["trainer_state"];
+    let mut state: serde_json::Value = serde_json::from_str(json).unwrap();
+    edit(&mut state);
+    let views: Vec<(String, TensorView<'_>)> = tensors
+        .iter()
+        .map(|(n, s, d)| {
+            (
+                n.clone(),
+                TensorView::new(Dtype::F32, s.clone(), d).unwrap(),
+            )
+        })
+        .collect();
+    let meta = std::collections::HashMap::from([("trainer_state".to_string(), state.to_string())]);
+    std::fs::write(&path, safetensors::serialize(views, Some(meta)).unwrap()).unwrap();
+}
+
+/// Hand-edited checkpoints: each bad optimizer, scheduler or progress value is an error that
+/// names the file and the field, never a panic, and the folder is left as it was.
+#[test]
+fn a_checkpoint_with_impossible_state_is_refused_naming_the_file_and_field() {
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good");
+    tiny_run(&good, "1");
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(Edit, &str); 9] = [
+        (
+            |s| s["sgd"]["groups"][0]["lr"] = json!(-0.1),
+            "param_groups[0].lr` = -0.1",
+        ),
+        (
+            |s| s["sgd"]["groups"][0]["momentum"] = json!(50.0),
+            "param_groups[0].momentum` = 50",
+        ),
+        (
+            |s| s["sgd"]["groups"][0]["weight_decay"] = json!(0.5),
+            "param_groups[0].weight_decay` = 0.5",
+        ),
+        (
+            |s| s["scheduler"]["node"]["Formula"]["rule"]["Step"]["step_size"] = json!(0),
+            "StepLR.step_size` = 0",
+        ),
+        (
+            |s| s["scheduler"]["node"]["Formula"]["base"]["base_lrs"] = json!([0.1, 0.2]),
+            "StepLR.base_lrs` = [0.1, 0.2]",
+        ),
+        (
+            |s| s["progress"]["batches_done"] = json!(999),
+            "progress.batches_done = 999",
+        ),
+        (
+            |s| s["progress"]["correct"] = json!(5),
+            "progress.correct = 5",
+        ),
+        (|s| s["step"] = json!(1000), "step = 1000"),
+        (|s| s["metrics"] = json!([]), "metrics = 0 rows"),
+    ];
+    for (i, (edit, field)) in cases.into_iter().enumerate() {
+        let run = dir.path().join(format!("run{i}"));
+        std::fs::create_dir(&run).unwrap();
+        for name in ["config.toml", "metrics.csv", "checkpoint.safetensors"] {
+            std::fs::copy(good.join(name), run.join(name)).unwrap();
+        }
+        edit_checkpoint(&run, edit);
+        let before = std::fs::read(run.join("checkpoint.safetensors")).unwrap();
+        let stderr = failed(&resume(&run, &["--epochs", "2"]));
+        assert!(
+            stderr.contains(&format!("{}", run.join("checkpoint.safetensors").display()))
+                && stderr.contains(field),
+            "{field}: {stderr}"
+        );
+        assert_eq!(
+            std::fs::read(run.join("checkpoint.safetensors")).unwrap(),
+            before
+        );
+    }
+    // A cosine with T_max = 0 and a SequentialLR whose milestones do not match its children.
+    let cosine = "[scheduler]\nname = \"CosineAnnealingLR\"\nT_max = 3\n";
+    let sequential = "[scheduler]\nname = \"SequentialLR\"\nmilestones = [2]\n[[scheduler.schedulers]]\nname = \"ConstantLR\"\nfactor = 0.5\ntotal_iters = 2\n[[scheduler.schedulers]]\nname = \"ExponentialLR\"\ngamma = 0.9\n";
+    let cases: [(&str, Edit, &str); 2] = [
+        (
+            cosine,
+            |s| s["scheduler"]["node"]["Formula"]["rule"]["Cosine"]["t_max"] = json!(0),
+            "CosineAnnealingLR.T_max` = 0",
+        ),
+        (
+            sequential,
+            |s| s["scheduler"]["node"]["Sequential"]["milestones"] = json!([1, 2, 3]),
+            "SequentialLR.milestones` = [1, 2, 3]",
+        ),
+    ];
+    for (i, (scheduler, edit, field)) in cases.into_iter().enumerate() {
+        let config = dir.path().join(format!("scheduler{i}.toml"));
+        std::fs::write(&config, scheduler).unwrap();
+        let run = dir.path().join(format!("scheduler-run{i}"));
+        ok(&trainer()
+            .args([
+                "train",
+                "--quiet",
+                "--hidden",
+                "8",
+                "--batch-size",
+                "2000",
+                "--epochs",
+                "1",
+            ])
+            .arg("--config")
+            .arg(&config)
+            .arg("--out")
+            .arg(&run)
+            .output()
+            .unwrap());
+        edit_checkpoint(&run, edit);
+        let stderr = failed(&resume(&run, &["--epochs", "2"]));
+        assert!(
+            stderr.contains("checkpoint.safetensors") && stderr.contains(field),
+            "{field}: {stderr}"
+        );
+    }
+}

@@ -108,6 +108,85 @@ fn le_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
+impl TrainingState {
+    /// Checks the counters against each other and against the run's data (`examples` training
+    /// images in batches of `batch_size`): a damaged or edited state is refused naming the
+    /// field, before it can index past the end of an epoch or skew the metrics.
+    pub fn check(&self, examples: u64, batch_size: u64) -> anyhow::Result<()> {
+        let batches_per_epoch = examples.div_ceil(batch_size.max(1));
+        let p = &self.progress;
+        let bad = |field: &str, value: String, allowed: String| {
+            anyhow::anyhow!("{field} = {value} is not possible: {allowed}")
+        };
+        if p.batches_done > batches_per_epoch {
+            return Err(bad(
+                "progress.batches_done",
+                p.batches_done.to_string(),
+                format!("an epoch has {batches_per_epoch} batches of {batch_size}"),
+            ));
+        }
+        let seen = (p.batches_done * batch_size).min(examples);
+        if p.seen != seen {
+            return Err(bad(
+                "progress.seen",
+                p.seen.to_string(),
+                format!(
+                    "{} batches of {batch_size} hold {seen} images",
+                    p.batches_done
+                ),
+            ));
+        }
+        if p.correct > p.seen {
+            return Err(bad(
+                "progress.correct",
+                p.correct.to_string(),
+                format!("at most the {} images seen", p.seen),
+            ));
+        }
+        for (field, value) in [
+            ("progress.loss_sum", p.loss_sum),
+            ("progress.train_seconds", p.train_seconds),
+            ("progress.first_lr", p.first_lr.unwrap_or(0.0)),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(bad(field, value.to_string(), "a finite number >= 0".into()));
+            }
+        }
+        if self.metrics.len() as u64 != self.epochs_done
+            || self
+                .metrics
+                .iter()
+                .zip(1..)
+                .any(|(row, epoch)| row.epoch != epoch)
+        {
+            return Err(bad(
+                "metrics",
+                format!("{} rows", self.metrics.len()),
+                format!("one row per epoch done, numbered 1 to {}", self.epochs_done),
+            ));
+        }
+        let most = self.epochs_done * batches_per_epoch + p.batches_done;
+        if self.step < p.batches_done || self.step > most {
+            return Err(bad(
+                "step",
+                self.step.to_string(),
+                format!(
+                    "between {} and {most} after {} epochs and {} batches",
+                    p.batches_done, self.epochs_done, p.batches_done
+                ),
+            ));
+        }
+        if self.sgd.step_count != self.step {
+            return Err(bad(
+                "sgd.step_count",
+                self.sgd.step_count.to_string(),
+                format!("the optimizer steps once per step ({})", self.step),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Only the format number, read first so that an old layout gets its own message.
 #[derive(Deserialize)]
 struct FormatOnly {

@@ -178,12 +178,27 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
                     config.model.hidden
                 );
             }
+            // The state is input: it gets the checks a fresh config gets, and each error names
+            // the file and the field.
+            let file = folder.dir().join(checkpoint::FILE_NAME);
+            let damaged = || format!("the checkpoint {} is damaged", file.display());
+            state
+                .check(data.train.len() as u64, config.data.batch_size)
+                .with_context(damaged)?;
             let (mut sgd, mut scheduler) = build_optimizer(config, &mlp)?;
-            sgd.load_state(state.sgd.clone())
-                .context("cannot restore the optimizer from the checkpoint")?;
-            if let (Some(s), Some(saved)) = (scheduler.as_mut(), state.scheduler.clone()) {
-                s.load_state(saved)
-                    .context("cannot restore the scheduler from the checkpoint")?;
+            sgd.load_state(state.sgd.clone()).with_context(damaged)?;
+            match (scheduler.as_mut(), state.scheduler.clone()) {
+                (Some(s), Some(saved)) => s.load_state(saved).with_context(damaged)?,
+                (None, None) => {}
+                (Some(s), None) => bail!(
+                    "{}: it has no scheduler state but the run has a {}",
+                    damaged(),
+                    s.name()
+                ),
+                (None, Some(_)) => bail!(
+                    "{}: it has a scheduler state but the run has no scheduler",
+                    damaged()
+                ),
             }
             (mlp, sgd, scheduler, state)
         }
