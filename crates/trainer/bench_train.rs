@@ -13,6 +13,7 @@ use autograd_lite::gemm::Kernel;
 use clap::Args;
 
 use crate::config::RunConfig;
+use crate::run_folder::RunFolder;
 use crate::training::{self, Console, RunOptions};
 
 /// Flags of `trainer bench train`.
@@ -65,18 +66,16 @@ fn bench(args: BenchTrainArgs) -> anyhow::Result<()> {
     let data = training::load_data(config.data.dir.as_deref())?;
     let load_seconds = load_start.elapsed().as_secs_f64();
     let out = std::env::temp_dir().join(format!("trainer-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut folder = RunFolder::create(&out, false, "remove it and run the benchmark again")?;
     let opts = RunOptions {
         config,
-        out: out.clone(),
-        trace: false,
         quiet: true,
         console: Console::Silent,
-        init_weights: None,
-        resume: false,
+        resume_from: None,
         progress: None,
     };
-    let result = training::run(&opts, &data);
+    let result = training::run(&opts, &mut folder, &data);
+    drop(folder);
     let _ = std::fs::remove_dir_all(&out);
     let summary = result?;
 

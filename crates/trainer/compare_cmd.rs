@@ -21,7 +21,8 @@ use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::config::RunConfig;
-use crate::outputs::{prepare_out_dir, write_atomic};
+use crate::outputs::write_atomic;
+use crate::run_folder::RunFolder;
 use crate::training::{self, Console, RunOptions};
 
 #[path = "compare/charts.rs"]
@@ -67,7 +68,7 @@ pub struct CompareArgs {
     /// no longer fit are named before any run).
     #[arg(long, value_name = "N")]
     pub epochs: Option<u64>,
-    /// Output folder [default: runs/compare-TIMESTAMP/].
+    /// Output folder [default: runs/compare-TIMESTAMP/]; it must be new or empty.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Folder with the Fashion-MNIST files, for every run (recorded in each run's config.toml,
@@ -80,6 +81,10 @@ pub struct CompareArgs {
     /// No progress display.
     #[arg(long)]
     pub quiet: bool,
+    /// Replace the comparison in --out DIR; the old one is kept until the first run writes its
+    /// first checkpoint.
+    #[arg(long, requires = "out")]
+    pub overwrite: bool,
 }
 
 /// Runs `trainer compare`.
@@ -104,6 +109,11 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     if args.data_dir.is_some() && axes.iter().any(|a| a.key == "data.dir") {
         bail!("--grid data.dir=... and --data-dir both set the data folder; give only --data-dir");
     }
+    // A used --out is refused before any work.
+    let hint = "replace it with `--overwrite` (the old one is kept until the first run writes its first checkpoint), or choose another --out DIR";
+    if let Some(out) = &args.out {
+        RunFolder::check_new(out, args.overwrite, hint)?;
+    }
     if let Some(threads) = args.threads {
         training::use_threads(threads)?;
     }
@@ -123,12 +133,17 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
             console::eprintln(format_args!("warning: {}: {note}", setting.name));
         }
     }
-    let out = args.out.clone().unwrap_or_else(default_out_dir);
-    prepare_out_dir(&out)?;
+    let mut folder = match &args.out {
+        Some(out) => RunFolder::create(out, args.overwrite, hint)?,
+        None => RunFolder::create_fresh(&default_out_dir())?,
+    };
     training::install_ctrl_c_handler();
 
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
-    let (outcomes, stopped) = train_all(&plan, &data, &out, show_progress)?;
+    let (outcomes, stopped) = train_all(&plan, &data, &mut folder, show_progress)?;
+    // The comparison is complete (even if no run reached a checkpoint): it replaces the old.
+    folder.checkpoint_written()?;
+    let out = folder.path().to_path_buf();
 
     let rows = summary::summarise(&plan, &outcomes);
     write_atomic(
@@ -256,7 +271,7 @@ impl std::error::Error for Interrupted {}
 fn train_all(
     plan: &grid::Plan,
     data: &training::Data,
-    out: &std::path::Path,
+    folder: &mut RunFolder,
     show_progress: bool,
 ) -> anyhow::Result<(Vec<RunOutcome>, Option<training::Interrupted>)> {
     let display = show_progress.then(MultiProgress::new);
@@ -279,21 +294,24 @@ fn train_all(
     for (index, run) in plan.runs.iter().enumerate() {
         bar.set_prefix(format!("run {}/{}", index + 1, plan.runs.len()));
         bar.set_message(run.dir_name.clone());
-        let dir = out.join(&run.dir_name);
-        prepare_out_dir(&dir)?;
-        write_atomic(&dir.join("config.toml"), run.config.to_toml()?.as_bytes())?;
-        let opts = RunOptions {
-            config: run.config.clone(),
-            out: dir.clone(),
+        let mut sub = folder.sub_run(&run.dir_name)?;
+        let dir = sub.path().to_path_buf();
+        // Every run keeps a trace (the update-ratio chart reads it).
+        let config = RunConfig {
             trace: true,
+            ..run.config.clone()
+        };
+        write_atomic(&sub.dir().join("config.toml"), config.to_toml()?.as_bytes())?;
+        let opts = RunOptions {
+            config,
             quiet: true,
             console: Console::Silent,
-            init_weights: None,
-            resume: false,
+            resume_from: None,
             progress: display.clone(),
         };
         let start = Instant::now();
-        let result = training::run(&opts, data);
+        let result = training::run(&opts, &mut sub, data);
+        folder.take_back(sub);
         let seconds = start.elapsed().as_secs_f64();
         let (result, stopped) = match result {
             Ok(summary) => (Ok(summary.metrics), None),

@@ -1,7 +1,7 @@
 //! The run configuration: a TOML file with PyTorch's names, plus command-line overrides.
 //!
 //! ```toml
-//! epochs = 5            # top level: epochs, seed, max_steps
+//! epochs = 5            # top level: epochs, seed, max_steps, trace
 //! seed = 0
 //! [data]                # dir, batch_size, shuffle
 //! batch_size = 256
@@ -47,6 +47,10 @@ pub struct RunConfig {
     /// Stop after this many optimizer steps (across epochs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_steps: Option<u64>,
+    /// Write `trace.csv` (one row per optimizer step). Part of the config so that a resumed run
+    /// keeps tracing.
+    #[serde(default)]
+    pub trace: bool,
     /// `[data]`.
     #[serde(default)]
     pub data: DataConfig,
@@ -83,6 +87,11 @@ pub struct ModelConfig {
     /// Width of the hidden layer.
     #[serde(default = "default_hidden")]
     pub hidden: u64,
+    /// Start from these weights (safetensors) instead of a seeded initialisation
+    /// (`--init-weights`). Part of the config so that a run resumed before its first checkpoint
+    /// starts from them again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_weights: Option<PathBuf>,
 }
 
 fn default_epochs() -> u64 {
@@ -112,6 +121,7 @@ impl Default for ModelConfig {
     fn default() -> Self {
         ModelConfig {
             hidden: default_hidden(),
+            init_weights: None,
         }
     }
 }
@@ -124,6 +134,7 @@ impl Default for RunConfig {
             epochs: default_epochs(),
             seed: 0,
             max_steps: None,
+            trace: false,
             data: DataConfig::default(),
             model: ModelConfig::default(),
             optimizer: default_optimizer(),

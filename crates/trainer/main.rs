@@ -22,6 +22,8 @@ mod lr_find;
 mod lr_find_cmd;
 mod outputs;
 mod plot;
+mod resume;
+mod run_folder;
 mod schedule_cmd;
 mod train_cmd;
 mod training;

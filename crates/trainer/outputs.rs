@@ -1,4 +1,4 @@
-//! What a run writes: atomic file writes, the run folder, `metrics.csv` and `trace.csv`.
+//! What a run writes: atomic file writes, the default folder name, `metrics.csv` and `trace.csv`.
 //!
 //! Every file is written whole to a temporary name in the same folder and then renamed over
 //! the old one, so a run killed at any moment leaves either the old or the new complete file.
@@ -31,40 +31,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result.with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// Creates the run folder (and checks that it can be written) before any work starts.
-pub fn prepare_out_dir(dir: &Path) -> anyhow::Result<()> {
-    fs::create_dir_all(dir).with_context(|| {
-        format!(
-            "cannot create the output folder {}; choose another with --out DIR",
-            dir.display()
-        )
-    })?;
-    let probe = dir.join(format!(".write-test-{}", std::process::id()));
-    fs::write(&probe, b"").with_context(|| {
-        format!(
-            "cannot write into the output folder {}; choose another with --out DIR",
-            dir.display()
-        )
-    })?;
-    let _ = fs::remove_file(&probe);
-    remove_stale_temporaries(dir);
-    Ok(())
-}
-
-/// Removes the temporary files a killed run may have left in its folder (the complete files
-/// they were about to replace are still there).
-fn remove_stale_temporaries(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') && name.contains(".tmp-") {
-            let _ = fs::remove_file(entry.path());
-        }
-    }
 }
 
 /// `runs/<timestamp>-<scheduler>/`, the default output folder.
@@ -215,28 +181,6 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
-    }
-
-    #[test]
-    fn preparing_a_run_folder_removes_a_killed_run_temporaries() {
-        let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join(".metrics.csv.tmp-12345"), b"torn").unwrap();
-        fs::write(dir.path().join("metrics.csv"), b"complete").unwrap();
-        prepare_out_dir(dir.path()).unwrap();
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, ["metrics.csv"]);
-    }
-
-    #[test]
-    fn an_unwritable_out_dir_fails_with_a_hint() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("a-file");
-        fs::write(&file, b"").unwrap();
-        let err = format!("{:#}", prepare_out_dir(&file.join("run")).unwrap_err());
-        assert!(err.contains("--out"), "{err}");
     }
 
     #[test]

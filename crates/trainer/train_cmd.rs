@@ -3,13 +3,15 @@
 use crate::console;
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::{ArgAction, Args};
 use toml::Value;
 
 use crate::config::{scheduler_shorthand, RunConfig};
 use crate::horizon;
-use crate::outputs::{default_out_dir, prepare_out_dir, write_atomic};
+use crate::outputs::{default_out_dir, write_atomic};
+use crate::resume;
+use crate::run_folder::RunFolder;
 use crate::training::{self, RunOptions};
 
 /// Flags of `trainer train` (and of `trainer` alone). Flags override the config file.
@@ -54,9 +56,13 @@ pub struct TrainArgs {
     /// Folder with the Fashion-MNIST files [default: searched, see `trainer data verify`].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Run folder [default: runs/TIMESTAMP-SCHEDULER/].
+    /// Run folder [default: runs/TIMESTAMP-SCHEDULER/]; it must be new or empty.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace the run in --out DIR; the old one is kept until the new run writes its first
+    /// checkpoint.
+    #[arg(long, requires = "out")]
+    pub overwrite: bool,
     /// A PyTorch scheduler class name (StepLR, CosineAnnealingLR, ...), or `step`, `plateau`, `none`.
     #[arg(long, value_name = "NAME")]
     pub scheduler: Option<String>,
@@ -123,8 +129,8 @@ impl TrainArgs {
             || self.interval.is_some()
             || self.init_weights.is_some()
             || self.no_shuffle
-            || self.max_steps.is_some()
             || self.out.is_some()
+            || self.overwrite
     }
 
     /// The run configuration: the config file (or the default job) with the flags applied.
@@ -156,6 +162,12 @@ impl TrainArgs {
         }
         if let Some(v) = &self.data_dir {
             c.data.dir = Some(v.clone());
+        }
+        if self.trace {
+            c.trace = true;
+        }
+        if let Some(v) = &self.init_weights {
+            c.model.init_weights = Some(v.clone());
         }
         if let Some(v) = self.hidden {
             c.model.hidden = v;
@@ -189,35 +201,35 @@ fn set(table: &mut toml::Table, key: &str, value: Option<Value>) {
     }
 }
 
+/// What to do about an `--out` folder that holds files, for the refusal message.
+fn new_run_hint(dir: &std::path::Path) -> String {
+    format!(
+        "continue that run with `trainer train --resume {}`, or replace it with `--overwrite` (the old run is kept until the new one writes its first checkpoint)",
+        dir.display()
+    )
+}
+
 /// Runs `trainer train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let (mut config, out, resume) = match &args.resume {
+    if args.resume.is_some() && args.changes_the_run() {
+        bail!("--resume continues the run exactly as its config.toml says; only --epochs, --max-steps, --threads, --data-dir, --trace and --quiet may be given with it");
+    }
+    // A folder to resume is locked first: a second writer is refused before any work.
+    let resumed_folder = args.resume.as_deref().map(RunFolder::resume).transpose()?;
+    let (mut config, resume_from, write_config) = match &args.resume {
         Some(dir) => {
-            if args.changes_the_run() {
-                bail!("--resume continues the run exactly as its config.toml says; only --epochs, --threads, --data-dir, --trace and --quiet may be given with it");
-            }
-            let path = dir.join("config.toml");
-            let mut config = RunConfig::load(&path).with_context(|| {
-                format!(
-                    "cannot resume {}: it has no readable config.toml",
-                    dir.display()
-                )
-            })?;
-            args.apply(&mut config)?;
-            config.validate()?;
-            (config, dir.clone(), true)
+            let resumed = resume::resume(dir, |c| args.apply(c), args.trace)?;
+            (resumed.config, resumed.checkpoint, resumed.config_changed)
         }
         None => {
             let config = args.resolve()?;
-            let out = args
-                .out
-                .clone()
-                .unwrap_or_else(|| default_out_dir(config.scheduler_name()));
-            (config, out, false)
+            if let Some(out) = &args.out {
+                RunFolder::check_new(out, args.overwrite, &new_run_hint(out))?;
+            }
+            (config, None, true)
         }
     };
     if let Some(threads) = args.threads {
-        crate::limits::check_threads(threads)?;
         training::use_threads(threads)?;
     }
     let data = training::load_data(config.data.dir.as_deref())?;
@@ -229,26 +241,39 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     // Check the optimizer and scheduler settings before anything is written.
     let probe = autograd_lite::Mlp::new(training::INPUTS, 1, training::CLASSES, 0);
     training::build_optimizer(&config, &probe)?;
-    prepare_out_dir(&out)?;
-    write_atomic(&out.join("config.toml"), config.to_toml()?.as_bytes())?;
+    let mut folder = match (resumed_folder, &args.out) {
+        (Some(folder), _) => folder,
+        (None, Some(out)) => RunFolder::create(out, args.overwrite, &new_run_hint(out))?,
+        (None, None) => RunFolder::create_fresh(&default_out_dir(config.scheduler_name()))?,
+    };
+    if write_config {
+        write_atomic(
+            &folder.dir().join("config.toml"),
+            config.to_toml()?.as_bytes(),
+        )?;
+    }
     training::install_ctrl_c_handler();
-    let trace = args.trace || (resume && out.join("trace.csv").exists());
     let opts = RunOptions {
         config,
-        out,
-        trace,
         quiet: args.quiet,
         console: training::Console::Lines,
-        init_weights: args.init_weights.clone(),
-        resume,
+        resume_from,
         progress: None,
     };
-    let summary = training::run(&opts, &data)?;
-    print_summary(&opts, &summary);
+    let summary = match training::run(&opts, &mut folder, &data) {
+        Err(e) if folder.is_staged() => {
+            return Err(e.context(format!(
+                "the new run stopped before its first checkpoint, so --overwrite did not happen: {} still holds the previous run",
+                folder.path().display()
+            )))
+        }
+        result => result?,
+    };
+    print_summary(&opts, folder.path(), &summary);
     Ok(())
 }
 
-fn print_summary(opts: &RunOptions, summary: &training::RunSummary) {
+fn print_summary(opts: &RunOptions, out: &std::path::Path, summary: &training::RunSummary) {
     let Some(last) = summary.metrics.last() else {
         return;
     };
@@ -268,9 +293,9 @@ fn print_summary(opts: &RunOptions, summary: &training::RunSummary) {
         best.test_accuracy,
         best.epoch
     ));
-    let trace = if opts.trace { ", trace.csv" } else { "" };
+    let trace = if opts.config.trace { ", trace.csv" } else { "" };
     console::println(format_args!(
         "wrote {}: config.toml, metrics.csv, model.safetensors, checkpoint.safetensors{trace}",
-        opts.out.display()
+        out.display()
     ));
 }

@@ -26,6 +26,7 @@ use optim::{Scheduler, Sgd};
 use crate::checkpoint::{self, TrainingState};
 use crate::config::{Interval, Monitor, RunConfig};
 use crate::outputs::{metrics_csv, write_atomic, EpochMetrics, Trace};
+use crate::run_folder::RunFolder;
 
 /// Inputs of the model: 28 x 28 pixels.
 pub const INPUTS: usize = 784;
@@ -40,18 +41,12 @@ pub const DIVERGED_LOSS: f64 = 100.0 * std::f64::consts::LN_10;
 pub struct RunOptions {
     /// The resolved configuration.
     pub config: RunConfig,
-    /// The run folder.
-    pub out: PathBuf,
-    /// Write `trace.csv`.
-    pub trace: bool,
     /// No progress bar.
     pub quiet: bool,
     /// Whether the run prints its header and one line per epoch.
     pub console: Console,
-    /// Start from these weights instead of a fresh seeded initialisation.
-    pub init_weights: Option<PathBuf>,
-    /// Continue from the checkpoint in `out` if there is one.
-    pub resume: bool,
+    /// Continue from this checkpoint (weights and state, as read from the run folder).
+    pub resume_from: Option<(Mlp, TrainingState)>,
     /// Show the per-epoch progress bar (epoch i/n, step j/m) inside this caller's display, even
     /// when `console` is silent (`trainer compare` puts it under its bar over the runs).
     pub progress: Option<MultiProgress>,
@@ -145,9 +140,7 @@ pub fn load_data(dir: Option<&Path>) -> anyhow::Result<Data> {
 /// Runs every parallel part of the process on `threads` worker threads (the results do not
 /// depend on the count). Call it once, before any parallel work.
 pub fn use_threads(threads: usize) -> anyhow::Result<()> {
-    if threads == 0 {
-        bail!("--threads 0 is not allowed: give at least 1 (or leave it out to use every core)");
-    }
+    crate::limits::check_threads(threads)?;
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global()
@@ -175,49 +168,60 @@ pub fn build_optimizer(config: &RunConfig, mlp: &Mlp) -> anyhow::Result<(Sgd, Op
     Ok((sgd, scheduler))
 }
 
-/// Trains as `opts` says, writing into `opts.out`.
+/// Trains as `opts` says, writing into `folder`.
 ///
 /// The loop runs on a worker thread of the current rayon pool (the global one, unless the
 /// caller is inside `ThreadPool::install`). From any other thread every parallel GEMM would be
 /// a job sent through rayon's global queue: a thread wake-up per call, and a new block of
 /// queue slots allocated every 63 calls, where the training step must allocate nothing.
-pub fn run(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
-    rayon::scope(|_| train(opts, data))
+pub fn run(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Result<RunSummary> {
+    rayon::scope(|_| train(opts, folder, data))
 }
 
-/// [`run`], on the thread it is called from.
-fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
+/// [`run`], on the thread it is called from. Every path is taken from `folder.dir()` afresh:
+/// an `--overwrite` moves the run to its final name at the first checkpoint.
+fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Result<RunSummary> {
     let config = &opts.config;
     let hidden = config.model.hidden as usize;
     let interval = config.interval()?;
     let monitor = config.monitor()?;
 
-    let resumed = if opts.resume {
-        checkpoint::load(&opts.out)?
-    } else {
-        None
-    };
-    let (mut mlp, mut sgd, mut scheduler, mut state) = match resumed {
+    let (mut mlp, mut sgd, mut scheduler, mut state) = match opts.resume_from.clone() {
         Some((mlp, state)) => {
             if state.hidden != config.model.hidden || mlp.hidden() != hidden {
                 bail!(
                     "the checkpoint in {} has a hidden layer of {} units but its config.toml says model.hidden = {}; the run folder is inconsistent",
-                    opts.out.display(),
+                    folder.path().display(),
                     mlp.hidden(),
                     config.model.hidden
                 );
             }
+            // The state is input: it gets the checks a fresh config gets, and each error names
+            // the file and the field.
+            let file = folder.dir().join(checkpoint::FILE_NAME);
+            let damaged = || format!("the checkpoint {} is damaged", file.display());
+            state
+                .check(data.train.len() as u64, config.data.batch_size)
+                .with_context(damaged)?;
             let (mut sgd, mut scheduler) = build_optimizer(config, &mlp)?;
-            sgd.load_state(state.sgd.clone())
-                .context("cannot restore the optimizer from the checkpoint")?;
-            if let (Some(s), Some(saved)) = (scheduler.as_mut(), state.scheduler.clone()) {
-                s.load_state(saved)
-                    .context("cannot restore the scheduler from the checkpoint")?;
+            sgd.load_state(state.sgd.clone()).with_context(damaged)?;
+            match (scheduler.as_mut(), state.scheduler.clone()) {
+                (Some(s), Some(saved)) => s.load_state(saved).with_context(damaged)?,
+                (None, None) => {}
+                (Some(s), None) => bail!(
+                    "{}: it has no scheduler state but the run has a {}",
+                    damaged(),
+                    s.name()
+                ),
+                (None, Some(_)) => bail!(
+                    "{}: it has a scheduler state but the run has no scheduler",
+                    damaged()
+                ),
             }
             (mlp, sgd, scheduler, state)
         }
         None => {
-            let mlp = match &opts.init_weights {
+            let mlp = match &config.model.init_weights {
                 Some(path) => {
                     let limit = crate::input_file::weights_max_bytes(config.model.hidden);
                     let mlp = crate::input_file::load_weights(path, "--init-weights", limit)?;
@@ -244,6 +248,7 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
             };
             let (sgd, scheduler) = build_optimizer(config, &mlp)?;
             let state = checkpoint::initial_state(
+                config.to_toml()?,
                 config.model.hidden,
                 sgd.state(),
                 scheduler.as_ref().map(Scheduler::state),
@@ -252,13 +257,12 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
         }
     };
 
-    let trace_path = opts.out.join("trace.csv");
-    let mut trace = opts.trace.then(|| match state.step {
+    let mut trace = config.trace.then(|| match state.step {
         0 => Trace::new(&Mlp::PARAM_NAMES),
-        step => Trace::resume(&trace_path, &Mlp::PARAM_NAMES, step),
+        step => Trace::resume(&folder.dir().join("trace.csv"), &Mlp::PARAM_NAMES, step),
     });
     write_atomic(
-        &opts.out.join("metrics.csv"),
+        &folder.dir().join("metrics.csv"),
         metrics_csv(&state.metrics).as_bytes(),
     )?;
 
@@ -278,7 +282,7 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
     let max_steps = config.max_steps.unwrap_or(u64::MAX);
 
     if lines {
-        print_header(config, data, opts, &state);
+        print_header(config, data, folder.path(), &state);
     }
     while state.epochs_done < config.epochs && state.step < max_steps {
         let epoch = state.epochs_done; // 0-based here, 1-based in every output
@@ -317,9 +321,9 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
             let step_number = state.step + 1;
             if !out.loss.is_finite() || f64::from(out.loss) > DIVERGED_LOSS {
                 bar.finish_and_clear();
-                save_trace(trace.as_ref(), &trace_path)?;
+                save_trace(trace.as_ref(), &folder.dir())?;
                 if step_number == first_step {
-                    bail!(bad_start(step_number, out.loss, opts));
+                    bail!(bad_start(step_number, out.loss, config, folder.path()));
                 }
                 bail!(diverged(
                     step_number,
@@ -351,7 +355,7 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
                 .position(|t| !t.param_norm.is_finite())
             {
                 bar.finish_and_clear();
-                save_trace(trace.as_ref(), &trace_path)?;
+                save_trace(trace.as_ref(), &folder.dir())?;
                 bail!(diverged(
                     step_number,
                     epoch + 1,
@@ -381,11 +385,12 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
                 state.progress.train_seconds += train_start.elapsed().as_secs_f64();
                 state.sgd = sgd.state();
                 state.scheduler = scheduler.as_ref().map(Scheduler::state);
-                save_trace(trace.as_ref(), &trace_path)?;
-                checkpoint::save(&opts.out, &mlp, &state)?;
+                save_trace(trace.as_ref(), &folder.dir())?;
+                checkpoint::save(&folder.dir(), &mlp, &state)?;
+                folder.checkpoint_written()?;
                 return Err(Interrupted {
                     step: state.step,
-                    out: opts.out.clone(),
+                    out: folder.path().to_path_buf(),
                 }
                 .into());
             }
@@ -423,14 +428,18 @@ fn train(opts: &RunOptions, data: &Data) -> anyhow::Result<RunSummary> {
         state.sgd = sgd.state();
         state.scheduler = scheduler.as_ref().map(Scheduler::state);
         write_atomic(
-            &opts.out.join("metrics.csv"),
+            &folder.dir().join("metrics.csv"),
             metrics_csv(&state.metrics).as_bytes(),
         )?;
-        save_trace(trace.as_ref(), &trace_path)?;
-        checkpoint::save(&opts.out, &mlp, &state)?;
+        save_trace(trace.as_ref(), &folder.dir())?;
+        checkpoint::save(&folder.dir(), &mlp, &state)?;
+        folder.checkpoint_written()?;
     }
 
-    write_atomic(&opts.out.join("model.safetensors"), &mlp.to_safetensors())?;
+    write_atomic(
+        &folder.dir().join("model.safetensors"),
+        &mlp.to_safetensors(),
+    )?;
     Ok(RunSummary {
         metrics: state.metrics,
         steps: state.step,
@@ -465,10 +474,10 @@ fn step_scheduler_after_epoch(
     }))
 }
 
-/// Writes `trace.csv` (when the run keeps a trace) with every step so far.
-fn save_trace(trace: Option<&Trace>, path: &Path) -> anyhow::Result<()> {
+/// Writes `trace.csv` into `dir` (when the run keeps a trace) with every step so far.
+fn save_trace(trace: Option<&Trace>, dir: &Path) -> anyhow::Result<()> {
     match trace {
-        Some(t) => write_atomic(path, t.as_str().as_bytes()),
+        Some(t) => write_atomic(&dir.join("trace.csv"), t.as_str().as_bytes()),
         None => Ok(()),
     }
 }
@@ -483,12 +492,12 @@ fn diverged(step: u64, epoch: u64, lr: f64, what: &str, value: f32) -> String {
 
 /// The loss of the first step is not finite (or is huge) before any update of this process:
 /// the starting weights produce it, so lowering the learning rate would not help.
-fn bad_start(step: u64, value: f32, opts: &RunOptions) -> String {
+fn bad_start(step: u64, value: f32, config: &RunConfig, out: &Path) -> String {
     // Past step 1, the run resumed: its weights came from the checkpoint.
-    let source = match &opts.init_weights {
+    let source = match &config.model.init_weights {
         _ if step > 1 => format!(
             "the checkpoint {}",
-            opts.out.join(checkpoint::FILE_NAME).display()
+            out.join(checkpoint::FILE_NAME).display()
         ),
         Some(path) => format!("--init-weights {}", path.display()),
         None => "a fresh initialisation".to_string(),
@@ -512,7 +521,7 @@ fn progress_bar(show: bool, len: u64, epoch: u64, epochs: u64) -> ProgressBar {
     bar
 }
 
-fn print_header(config: &RunConfig, data: &Data, opts: &RunOptions, state: &TrainingState) {
+fn print_header(config: &RunConfig, data: &Data, out: &Path, state: &TrainingState) {
     console::println(format_args!(
         "model: 784-{}-10 MLP (ReLU); optimizer: {}; scheduler: {} (stepped per {})",
         config.model.hidden,
@@ -538,7 +547,7 @@ fn print_header(config: &RunConfig, data: &Data, opts: &RunOptions, state: &Trai
         data.dir.display(),
         data.train.len(),
         data.test.len(),
-        opts.out.display()
+        out.display()
     ));
     if state.step > 0 {
         console::println(format_args!(

@@ -7,6 +7,9 @@
 //! (its length is bounded by the file, offsets by the data), and we check names, dtypes and shapes
 //! before copying anything, so a truncated or hostile file gives an error, never a panic, and no
 //! buffer is sized from a number the file could lie about.
+//!
+//! Tensors named `optimizer.*` are skipped: the trainer's `checkpoint.safetensors` keeps the SGD
+//! momentum buffers there, beside the weights, so a checkpoint loads as a model too.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -145,13 +148,14 @@ fn matrix(t: &TensorView<'_>, rows: usize, cols: usize) -> Array2<f32> {
 
 impl Mlp {
     /// Reads an MLP from the bytes of a safetensors file with PyTorch's names (see the module
-    /// docs); errors name the tensor and what was expected.
+    /// docs); errors name the tensor and what was expected. Tensors named `optimizer.*` (a
+    /// checkpoint's optimizer state) are skipped.
     pub fn from_safetensors(bytes: &[u8]) -> Result<Mlp, WeightsError> {
         let file = SafeTensors::deserialize(bytes).map_err(WeightsError::Format)?;
         if let Some(name) = file
             .names()
             .into_iter()
-            .find(|n| !Mlp::PARAM_NAMES.contains(n))
+            .find(|n| !Mlp::PARAM_NAMES.contains(n) && !n.starts_with("optimizer."))
         {
             return Err(WeightsError::UnexpectedTensor {
                 name: name.to_string(),

@@ -144,6 +144,29 @@ fn an_unexpected_tensor_is_named() {
     assert!(e.to_string().contains("fc3.weight"), "{e}");
 }
 
+/// A trainer checkpoint keeps SGD's momentum buffers as `optimizer.*` tensors beside the
+/// weights; the model loader reads the weights and skips them (`eval` and `--init-weights` take a
+/// checkpoint).
+#[test]
+fn optimizer_tensors_of_a_checkpoint_are_skipped() {
+    let mut tensors = good(5);
+    tensors.push((
+        "optimizer.momentum_buffer.fc1.weight",
+        Dtype::F32,
+        vec![5, 12],
+    ));
+    tensors.push(("optimizer.momentum_buffer.fc2.bias", Dtype::F32, vec![3]));
+    let mlp = Mlp::from_safetensors(&file(&tensors)).unwrap();
+    assert_eq!((mlp.inputs(), mlp.hidden(), mlp.classes()), (12, 5, 3));
+    // Only the `optimizer.` prefix is skipped.
+    let mut tensors = good(5);
+    tensors.push(("optimizerx.momentum", Dtype::F32, vec![3]));
+    assert!(matches!(
+        error(&file(&tensors)),
+        WeightsError::UnexpectedTensor { .. }
+    ));
+}
+
 #[test]
 fn a_wrong_dtype_is_named_with_the_fix() {
     let mut tensors = good(5);

@@ -52,6 +52,15 @@ pub enum OptimError {
     NoGroups,
     /// A saved state does not fit this optimizer (different groups or tensor shapes).
     StateMismatch(String),
+    /// A saved state holds a value a fresh optimizer would refuse (checked on restore).
+    BadState {
+        /// Where in the state: `param_groups[0].lr`, `momentum_buffers[2][17]`, ...
+        field: String,
+        /// The value found.
+        value: String,
+        /// What is allowed, in words.
+        allowed: String,
+    },
 }
 
 impl fmt::Display for OptimError {
@@ -100,6 +109,14 @@ impl fmt::Display for OptimError {
             OptimError::StateMismatch(why) => {
                 write!(f, "SGD: the saved state does not fit this optimizer: {why}")
             }
+            OptimError::BadState {
+                field,
+                value,
+                allowed,
+            } => write!(
+                f,
+                "SGD: the saved state has `{field}` = {value}; allowed: {allowed}"
+            ),
         }
     }
 }
@@ -156,6 +173,15 @@ pub enum ScheduleError {
     },
     /// A saved state does not fit this scheduler.
     StateMismatch(String),
+    /// A saved state holds a value a fresh scheduler would refuse (checked on restore).
+    BadState {
+        /// Where in the state: `SequentialLR.schedulers[1].step_size`, ...
+        field: String,
+        /// The value found.
+        value: String,
+        /// What is allowed, in words.
+        allowed: String,
+    },
 }
 
 impl fmt::Display for ScheduleError {
@@ -194,6 +220,10 @@ impl fmt::Display for ScheduleError {
             ScheduleError::StateMismatch(why) => {
                 write!(f, "the saved scheduler state does not fit this scheduler: {why}")
             }
+            ScheduleError::BadState { field, value, allowed } => write!(
+                f,
+                "the saved scheduler state has `{field}` = {value}; allowed: {allowed}"
+            ),
         }
     }
 }

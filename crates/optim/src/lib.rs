@@ -45,12 +45,14 @@
 //! ```
 //!
 //! ## Modules
-//! - `sgd`: [`Sgd`], [`SgdConfig`], [`SgdState`], [`StepReport`] (per-tensor norms).
+//! - `sgd`: [`Sgd`], [`SgdConfig`], [`SgdState`], [`StepReport`] (per-tensor norms);
+//!   `sgd_restore`: the checks a saved [`SgdState`] passes before it is loaded.
 //! - `config`: [`OptimizerConfig`] (`[optimizer]` table), [`SchedulerConfig`] (every scheduler,
 //!   PyTorch's keyword names), [`LrLambda`] (the lambdas a config can name).
 //! - `scheduler`: [`Scheduler`] (stepping protocol, `SequentialLR`, `ChainedScheduler`,
 //!   `CosineAnnealingWarmRestarts`, state), its `rules` (the formula schedulers), `plateau`
-//!   (`ReduceLROnPlateau`) and `build` (construction in PyTorch's order).
+//!   (`ReduceLROnPlateau`), `build` (construction in PyTorch's order) and `restore` (the checks
+//!   a saved state passes before it is loaded).
 //! - `error`: [`OptimError`], [`ScheduleError`].
 
 #![warn(missing_docs)]
@@ -62,6 +64,7 @@ mod formula;
 mod math;
 mod scheduler;
 mod sgd;
+mod sgd_restore;
 
 pub use adam::{Adam, AdamConfig, AdamGroup, AdamMoments, AdamState, WeightDecay};
 pub use config::{

@@ -31,7 +31,7 @@ pub struct SgdConfig {
     /// Learning rate (≥ 0). Default 1e-3.
     #[serde(default = "default_lr")]
     pub lr: f64,
-    /// Momentum factor μ (≥ 0). Default 0.
+    /// Momentum factor μ (in [0, 1]). Default 0.
     #[serde(default)]
     pub momentum: f64,
     /// Dampening τ for momentum (not range-checked, as in PyTorch). Default 0.
@@ -63,7 +63,8 @@ impl Default for SgdConfig {
 
 impl SgdConfig {
     /// PyTorch's constructor checks, as errors: `lr`, `momentum`, `weight_decay` ≥ 0 and finite,
-    /// `dampening` finite, and Nesterov needs `momentum > 0` and `dampening == 0`.
+    /// `dampening` finite, and Nesterov needs `momentum > 0` and `dampening == 0`; and one more:
+    /// `momentum` ≤ 1 (PyTorch accepts more, but the momentum buffer then grows without bound).
     pub fn validate(&self) -> Result<(), OptimError> {
         let non_negative = [
             ("lr", self.lr),
@@ -78,6 +79,14 @@ impl SgdConfig {
                     allowed: "a finite number >= 0",
                 });
             }
+        }
+        if self.momentum > 1.0 {
+            // PyTorch accepts it; the momentum buffer then grows without bound.
+            return Err(OptimError::InvalidArgument {
+                key: "momentum",
+                value: self.momentum.to_string(),
+                allowed: "a number in [0, 1] (above 1 the momentum buffer grows without bound)",
+            });
         }
         if !self.dampening.is_finite() {
             return Err(OptimError::InvalidArgument {
@@ -339,7 +348,9 @@ impl Sgd {
     }
 
     /// Restore a state saved by [`Sgd::state`] (as `optimizer.load_state_dict`): the number of
-    /// groups, tensors and their lengths must match this optimizer.
+    /// groups, tensors and their lengths must match this optimizer, every hyper-parameter must
+    /// pass the checks of a fresh config, the settings no scheduler changes must equal this
+    /// optimizer's, and the momentum buffers must be finite. On an error nothing changes.
     pub fn load_state(&mut self, state: SgdState) -> Result<(), OptimError> {
         if state.groups.len() != self.groups.len() {
             return Err(OptimError::StateMismatch(format!(
@@ -378,6 +389,7 @@ impl Sgd {
                 }
             }
         }
+        crate::sgd_restore::check(&state, &self.groups)?;
         self.groups = state.groups;
         self.buffers = state.momentum_buffers;
         self.step_count = state.step_count;

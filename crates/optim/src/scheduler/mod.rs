@@ -9,6 +9,7 @@
 
 mod build;
 mod plateau;
+mod restore;
 mod rules;
 
 use std::f64::consts::PI;
@@ -544,10 +545,13 @@ impl Scheduler {
 
     /// Restore a state saved by [`Scheduler::state`] into a scheduler built from the same config.
     /// Like PyTorch's `load_state_dict` this does not write lrs into the optimizer: restore the
-    /// optimizer's own state ([`Sgd::load_state`]) after constructing the scheduler.
+    /// optimizer's own state ([`Sgd::load_state`]) after constructing the scheduler. The state
+    /// must have this scheduler's shape and pass the checks of a fresh config (see
+    /// `scheduler/restore.rs`); on an error nothing changes.
     pub fn load_state(&mut self, state: SchedulerState) -> Result<(), ScheduleError> {
         let mut node = state.node;
         self.node.adopt_closures_into(&mut node, self.node.name())?;
+        restore::check(&node, self.node.name(), self.node.last_lr().len())?;
         self.node = node;
         self.user_steps = state.user_steps;
         self.warnings = state.warnings;
