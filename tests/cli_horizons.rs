@@ -274,3 +274,54 @@ fn one_cycle_shorter_than_the_run_is_refused_before_training() {
         }
     }
 }
+
+/// `--resume` with more epochs than a OneCycleLR run was sized for is refused before the first
+/// step, and the run folder is left exactly as it was.
+#[test]
+fn resuming_one_cycle_past_its_end_is_refused_and_the_run_is_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("one-cycle.toml");
+    std::fs::write(
+        &config,
+        format!("epochs = 1\n{OPTIMIZER}[scheduler]\nname = \"OneCycleLR\"\nmax_lr = 0.2\ntotal_steps = \"auto\"\ninterval = \"step\"\n"),
+    )
+    .unwrap();
+    let run = dir.path().join("run");
+    ok(&trainer(&[
+        "train",
+        "--config",
+        config.to_str().unwrap(),
+        "--quiet",
+        "--out",
+        run.to_str().unwrap(),
+    ]));
+    assert!(read(&run.join("config.toml")).contains("total_steps = 235\n"));
+    let snapshot = |dir: &Path| {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let path = e.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read(&path).unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let before = snapshot(&run);
+    let output = trainer(&[
+        "train",
+        "--resume",
+        run.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--quiet",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("scheduler.total_steps = 235 but the run has 470 scheduler steps"),
+        "{stderr}"
+    );
+    assert!(snapshot(&run) == before, "the run folder changed");
+}

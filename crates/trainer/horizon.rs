@@ -379,6 +379,18 @@ mod tests {
         assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(c.scheduler["T_max"], Value::Integer(470));
         assert!(c.to_toml().unwrap().contains("T_max = 470"));
+        // Stepped per epoch, the run has one scheduler step per epoch.
+        let mut c = config(&COSINE.replace("\"step\"", "\"epoch\""));
+        assert!(settle(&mut c, 60_000).unwrap().is_empty());
+        assert_eq!(c.scheduler["T_max"], Value::Integer(2));
+        // PolynomialLR and LinearLR take "auto" for total_iters (a decay over the whole run).
+        for class in ["PolynomialLR", "LinearLR"] {
+            let mut c = config(&format!(
+                "epochs = 2\n[scheduler]\nname = \"{class}\"\ntotal_iters = \"auto\"\ninterval = \"step\"\n"
+            ));
+            assert!(settle(&mut c, 60_000).unwrap().is_empty());
+            assert_eq!(c.scheduler["total_iters"], Value::Integer(470));
+        }
     }
 
     #[test]
