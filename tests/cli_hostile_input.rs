@@ -446,3 +446,31 @@ fn a_config_with_a_megabyte_line_is_refused_without_echoing_it() {
     ]));
     assert!(err.contains("more than the 1048576"), "{err}");
 }
+
+#[test]
+fn a_checkpoint_that_is_not_a_regular_file_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let out = trainer(&["train", "--max-steps", "1", "--quiet", "--out", s(&run)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let checkpoint = run.join("checkpoint.safetensors");
+    std::fs::remove_file(&checkpoint).unwrap();
+    assert!(Command::new("mkfifo")
+        .arg(&checkpoint)
+        .status()
+        .unwrap()
+        .success());
+    let err = refused(&trainer(&["train", "--resume", s(&run)]));
+    assert!(err.contains("checkpoint.safetensors: is a FIFO"), "{err}");
+    std::fs::remove_file(&checkpoint).unwrap();
+    std::fs::create_dir(&checkpoint).unwrap();
+    let err = refused(&trainer(&["train", "--resume", s(&run)]));
+    assert!(
+        err.contains("checkpoint.safetensors: is a directory"),
+        "{err}"
+    );
+}

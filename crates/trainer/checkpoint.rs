@@ -88,10 +88,9 @@ pub fn save(dir: &Path, mlp: &Mlp, state: &TrainingState) -> anyhow::Result<()> 
 /// Reads `dir/checkpoint.safetensors`; `Ok(None)` when there is none yet.
 pub fn load(dir: &Path) -> anyhow::Result<Option<(Mlp, TrainingState)>> {
     let path = dir.join(FILE_NAME);
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    let limit = crate::input_file::checkpoint_max_bytes();
+    let Some(bytes) = crate::input_file::read_optional(&path, "the checkpoint", limit)? else {
+        return Ok(None);
     };
     let mlp = Mlp::from_safetensors(&bytes)
         .with_context(|| format!("the checkpoint {} is damaged", path.display()))?;
