@@ -474,3 +474,53 @@ fn a_checkpoint_that_is_not_a_regular_file_is_refused_without_blocking() {
         "{err}"
     );
 }
+
+/// A gzip of `bytes`, compressed as far as it goes.
+fn gzip_best(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn a_gzip_bomb_in_the_data_folder_is_refused_within_bounded_memory() {
+    // 4 MB on disk: a header claiming 5,000,000 x 28 x 28 images, then 4 GiB of zeros in
+    // 64 gzip members; enough to justify reserving the 3.9 GB the header claims.
+    let mut bomb = gzip_best(&[0, 0, 8, 3, 0, 0x4c, 0x4b, 0x40, 0, 0, 0, 28, 0, 0, 0, 28]);
+    let zeros = gzip_best(&vec![0u8; 64 << 20]);
+    for _ in 0..64 {
+        bomb.extend_from_slice(&zeros);
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/fashion-mnist");
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ] {
+        std::fs::copy(repo.join(name), dir.path().join(name)).unwrap();
+    }
+    std::fs::write(dir.path().join("train-images-idx3-ubyte.gz"), &bomb).unwrap();
+    let out_dir = dir.path().join("run");
+    // 1 GiB of address space: inflating or reserving what the header claims cannot fit.
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -v 1048576 && exec \"$0\" \"$@\"",
+            env!("CARGO_BIN_EXE_trainer"),
+            "train",
+            "--data-dir",
+            s(dir.path()),
+            "--out",
+            s(&out_dir),
+        ])
+        .output()
+        .unwrap();
+    let err = refused(&out);
+    assert!(
+        err.contains("[5000000, 28, 28]") && err.contains("[60000, 28, 28]"),
+        "{err}"
+    );
+    assert!(!out_dir.exists());
+}
