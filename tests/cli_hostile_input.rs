@@ -524,3 +524,38 @@ fn a_gzip_bomb_in_the_data_folder_is_refused_within_bounded_memory() {
     );
     assert!(!out_dir.exists());
 }
+
+/// Overwrites element `index` of tensor `name` in the safetensors file at `path` with `value`.
+fn poke_f32(path: &Path, name: &str, index: usize, value: f32) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+    let start = header[name]["data_offsets"][0].as_u64().unwrap() as usize;
+    let at = 8 + header_len + start + 4 * index;
+    bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn a_checkpoint_with_a_nan_weight_is_refused_naming_the_tensor() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let out = trainer(&["train", "--max-steps", "1", "--quiet", "--out", s(&run)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    poke_f32(
+        &run.join("checkpoint.safetensors"),
+        "fc2.weight",
+        7,
+        f32::NAN,
+    );
+    let err = refused(&trainer(&["train", "--resume", s(&run), "--epochs", "2"]));
+    assert!(
+        err.contains("checkpoint.safetensors: tensor `fc2.weight` holds NaN at index 7"),
+        "{err}"
+    );
+    assert!(!err.contains("learning rate"), "{err}");
+}

@@ -94,6 +94,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Option<(Mlp, TrainingState)>> {
     };
     let mlp = Mlp::from_safetensors(&bytes)
         .with_context(|| format!("the checkpoint {} is damaged", path.display()))?;
+    crate::input_file::check_finite_mlp("the checkpoint", &path, &mlp)?;
     let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
         .map_err(|e| anyhow::anyhow!("the checkpoint {} is damaged: {e}", path.display()))?;
     let Some(json) = meta.metadata().as_ref().and_then(|m| m.get(STATE_KEY)) else {
