@@ -338,7 +338,10 @@ fn schedule_steps_and_compare_grids_are_bounded() {
         "--steps",
         "18446744073709551615",
     ]));
-    assert!(err.contains("--steps") && err.contains("10000000"), "{err}");
+    assert!(
+        err.contains("--steps") && err.contains("1000000 steps"),
+        "{err}"
+    );
 
     let values = |n: usize| -> String {
         (1..=n)
@@ -445,4 +448,117 @@ fn a_config_with_a_megabyte_line_is_refused_without_echoing_it() {
         s(&out_dir),
     ]));
     assert!(err.contains("more than the 1048576"), "{err}");
+}
+
+#[test]
+fn a_checkpoint_that_is_not_a_regular_file_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let out = trainer(&["train", "--max-steps", "1", "--quiet", "--out", s(&run)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let checkpoint = run.join("checkpoint.safetensors");
+    std::fs::remove_file(&checkpoint).unwrap();
+    assert!(Command::new("mkfifo")
+        .arg(&checkpoint)
+        .status()
+        .unwrap()
+        .success());
+    let err = refused(&trainer(&["train", "--resume", s(&run)]));
+    assert!(err.contains("checkpoint.safetensors: is a FIFO"), "{err}");
+    std::fs::remove_file(&checkpoint).unwrap();
+    std::fs::create_dir(&checkpoint).unwrap();
+    let err = refused(&trainer(&["train", "--resume", s(&run)]));
+    assert!(
+        err.contains("checkpoint.safetensors: is a directory"),
+        "{err}"
+    );
+}
+
+/// A gzip of `bytes`, compressed as far as it goes.
+fn gzip_best(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn a_gzip_bomb_in_the_data_folder_is_refused_within_bounded_memory() {
+    // 4 MB on disk: a header claiming 5,000,000 x 28 x 28 images, then 4 GiB of zeros in
+    // 64 gzip members; enough to justify reserving the 3.9 GB the header claims.
+    let mut bomb = gzip_best(&[0, 0, 8, 3, 0, 0x4c, 0x4b, 0x40, 0, 0, 0, 28, 0, 0, 0, 28]);
+    let zeros = gzip_best(&vec![0u8; 64 << 20]);
+    for _ in 0..64 {
+        bomb.extend_from_slice(&zeros);
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/fashion-mnist");
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ] {
+        std::fs::copy(repo.join(name), dir.path().join(name)).unwrap();
+    }
+    std::fs::write(dir.path().join("train-images-idx3-ubyte.gz"), &bomb).unwrap();
+    let out_dir = dir.path().join("run");
+    // 1 GiB of address space: inflating or reserving what the header claims cannot fit.
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -v 1048576 && exec \"$0\" \"$@\"",
+            env!("CARGO_BIN_EXE_trainer"),
+            "train",
+            "--data-dir",
+            s(dir.path()),
+            "--out",
+            s(&out_dir),
+        ])
+        .output()
+        .unwrap();
+    let err = refused(&out);
+    assert!(
+        err.contains("[5000000, 28, 28]") && err.contains("[60000, 28, 28]"),
+        "{err}"
+    );
+    assert!(!out_dir.exists());
+}
+
+/// Overwrites element `index` of tensor `name` in the safetensors file at `path` with `value`.
+fn poke_f32(path: &Path, name: &str, index: usize, value: f32) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+    let start = header[name]["data_offsets"][0].as_u64().unwrap() as usize;
+    let at = 8 + header_len + start + 4 * index;
+    bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn a_checkpoint_with_a_nan_weight_is_refused_naming_the_tensor() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let out = trainer(&["train", "--max-steps", "1", "--quiet", "--out", s(&run)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    poke_f32(
+        &run.join("checkpoint.safetensors"),
+        "fc2.weight",
+        7,
+        f32::NAN,
+    );
+    let err = refused(&trainer(&["train", "--resume", s(&run), "--epochs", "2"]));
+    assert!(
+        err.contains("checkpoint.safetensors: tensor `fc2.weight` holds NaN at index 7"),
+        "{err}"
+    );
+    assert!(!err.contains("learning rate"), "{err}");
 }

@@ -94,6 +94,7 @@ fn bench_gemm(args: GemmArgs) -> anyhow::Result<()> {
         Some(t) => usize::from(t),
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
+    crate::limits::check_threads(threads)?;
     // matrixmultiply reads its thread count once, from this variable, at its first call.
     if std::env::var_os("MATMUL_NUM_THREADS").is_none() {
         std::env::set_var("MATMUL_NUM_THREADS", threads.to_string());

@@ -47,7 +47,7 @@ pub fn run(args: BenchTrainArgs) -> anyhow::Result<()> {
     }
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(n) = args.threads {
-        anyhow::ensure!(n > 0, "--threads 0 is not allowed: give at least 1");
+        crate::limits::check_threads(n)?;
         pool = pool.num_threads(n);
     }
     let pool = pool.build().context("cannot start the worker threads")?;

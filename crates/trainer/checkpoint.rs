@@ -197,10 +197,9 @@ struct FormatOnly {
 /// and what is wrong in it.
 pub fn load(dir: &Path) -> anyhow::Result<Option<(Mlp, TrainingState)>> {
     let path = dir.join(FILE_NAME);
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    let limit = crate::input_file::checkpoint_max_bytes();
+    let Some(bytes) = crate::input_file::read_optional(&path, "the checkpoint", limit)? else {
+        return Ok(None);
     };
     let damaged = || format!("the checkpoint {} is damaged", path.display());
     let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
@@ -230,7 +229,15 @@ pub fn load(dir: &Path) -> anyhow::Result<Option<(Mlp, TrainingState)>> {
         );
     }
     let mlp = Mlp::from_safetensors(&bytes).with_context(damaged)?;
+    crate::input_file::check_finite_mlp("the checkpoint", &path, &mlp)?;
     state.sgd.momentum_buffers = momentum_buffers(&bytes, &mlp).with_context(damaged)?;
+    let buffers = Mlp::PARAM_NAMES.iter().zip(&state.sgd.momentum_buffers);
+    for (name, buffer) in buffers {
+        if let Some(values) = buffer {
+            let tensor = format!("{BUFFER_PREFIX}{name}");
+            crate::input_file::check_finite("the checkpoint", &path, &tensor, values)?;
+        }
+    }
     Ok(Some((mlp, state)))
 }
 

@@ -38,6 +38,21 @@ pub fn read_bounded(path: &Path, what: &str, limit: u64) -> anyhow::Result<Vec<u
     fashion::regular_file::read_bounded(path, limit).map_err(|e| describe(e, path, what))
 }
 
+/// [`read_bounded`], or `None` when nothing is at `path` (not even a dangling symlink).
+pub fn read_optional(path: &Path, what: &str, limit: u64) -> anyhow::Result<Option<Vec<u8>>> {
+    if path.symlink_metadata().is_err() {
+        return Ok(None);
+    }
+    read_bounded(path, what, limit).map(Some)
+}
+
+/// The largest checkpoint: the weights (with their momentum) of the widest model that fits
+/// in memory, plus the header.
+pub fn checkpoint_max_bytes() -> u64 {
+    let (available, _) = crate::limits::available_memory();
+    weights_max_bytes(crate::limits::widest_hidden(1, available))
+}
+
 /// [`read_bounded`], and the bytes must be UTF-8 text.
 pub fn read_text(path: &Path, what: &str, limit: u64) -> anyhow::Result<String> {
     let bytes = read_bounded(path, what, limit)?;
@@ -55,7 +70,7 @@ fn describe(e: fashion::Error, path: &Path, what: &str) -> anyhow::Error {
     let shown = path.display();
     match e {
         fashion::Error::NotRegularFile { kind, .. } => {
-            anyhow::anyhow!("{what} {shown}: is {kind}, not a regular file; name a file")
+            anyhow::anyhow!("{what} {shown}: is {kind}, not a regular file; only a regular file (or a symlink to one) can be read")
         }
         fashion::Error::FileTooLarge { size, limit, .. } => anyhow::anyhow!(
             "{what} {shown}: {size} bytes, more than the {limit} a valid file of this kind can hold; refusing to read it"

@@ -22,9 +22,10 @@ pub const THREADS_PER_CORE: usize = 4;
 /// trains for minutes, so more is a typo, not a plan.
 pub const MAX_COMPARE_RUNS: usize = 10_000;
 
-/// The most steps `trainer schedule --steps` tabulates: one line each, about 60 bytes, so
-/// the table stays under a gigabyte.
-pub const MAX_SCHEDULE_STEPS: u64 = 10_000_000;
+/// The most steps `trainer schedule --steps` tabulates (4,255 epochs of the default job):
+/// the table is built in memory, about 100 bytes a step with its row, so it stays near
+/// 100 MB.
+pub const MAX_SCHEDULE_STEPS: u64 = 1_000_000;
 
 /// Memory assumed available when `/proc/meminfo` cannot be read (not Linux, or no /proc).
 pub const FALLBACK_MEMORY: u64 = 8 << 30;

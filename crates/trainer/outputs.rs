@@ -118,7 +118,8 @@ impl Trace {
     /// Continues an existing `trace.csv`, keeping only the rows of steps `<= last_step`.
     pub fn resume(path: &Path, param_names: &[&str], last_step: u64) -> Trace {
         let mut trace = Trace::new(param_names);
-        let Ok(old) = fs::read_to_string(path) else {
+        let limit = crate::input_file::CSV_MAX_BYTES;
+        let Ok(old) = crate::input_file::read_text(path, "the trace", limit) else {
             return trace;
         };
         let mut lines = old.lines();

@@ -27,8 +27,13 @@ pub const FILE_NAMES: [&str; 4] = [
 /// Why `dir` is not a complete data directory, or `None` if it holds all four files
 /// (each plain or `.gz`). Only existence is checked here; [`crate::Dataset::load`] validates.
 pub fn missing_files(dir: &Path) -> Option<String> {
-    if !dir.is_dir() {
-        return Some("no such directory".to_string());
+    match std::fs::metadata(dir) {
+        Err(_) => return Some("no such directory".to_string()),
+        Ok(meta) if !meta.is_dir() => {
+            let kind = crate::regular_file::kind_of(meta.file_type());
+            return Some(format!("not a directory: it is {kind}"));
+        }
+        Ok(_) => {}
     }
     let missing: Vec<&str> = [Split::Train, Split::Test]
         .iter()

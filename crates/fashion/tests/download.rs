@@ -30,6 +30,9 @@ enum Reply {
     StallMidBody(Vec<u8>),
     /// Close the connection without answering.
     Hangup,
+    /// Send the headers, then the body one byte every 100 ms: never silent long enough for
+    /// a per-read timeout.
+    Trickle(Vec<u8>),
 }
 
 /// A server whose reply depends on the request path and the number of earlier requests.
@@ -94,6 +97,17 @@ fn handle(mut stream: TcpStream, n: usize, reply: &(dyn Fn(&str, usize) -> Reply
             r
         }
         Reply::Hangup => Ok(()),
+        Reply::Trickle(body) => {
+            let mut r = stream.write_all(ok(body.len()).as_bytes());
+            for byte in &body {
+                if r.is_err() {
+                    break;
+                }
+                r = stream.write_all(&[*byte]).and_then(|_| stream.flush());
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            r
+        }
     };
 }
 
@@ -453,4 +467,46 @@ fn plain_http_only_when_given_explicitly() {
             );
         }
     }
+}
+
+#[test]
+fn a_trickling_server_is_bounded_by_the_timeout_for_the_whole_file() {
+    let body = tiny().files[0].1.clone();
+    let server = serve(move |_, _| Reply::Trickle(body.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(vec![BaseUrl::Explicit(server.url.clone())], tiny().specs);
+    opts.timeout = Duration::from_millis(700);
+    opts.retries = 0;
+    let start = Instant::now();
+    let a = attempts(fetch_with(dir.path(), &opts, &mut |_| {}).unwrap_err());
+    // Each byte comes well within the 700 ms per-read timeout; the body (~60 bytes) would
+    // take 6 s. The whole-file bound ends it after 0.7 s plus at most one read's wait.
+    assert!(
+        start.elapsed() < Duration::from_millis(1600),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(
+        matches!(&a[..], [Error::Timeout { detail, .. }] if detail.contains("whole file")),
+        "{a:?}"
+    );
+    assert!(listing(dir.path()).is_empty());
+}
+
+#[test]
+fn a_mirror_serving_a_gzip_bomb_is_refused_from_its_header() {
+    // Within the byte cap on what is downloaded, but its header claims 5,000,000 images
+    // where the spec holds 6: refused before any payload is inflated.
+    let mut bomb = gzip(&[0, 0, 8, 3, 0, 0x4c, 0x4b, 0x40, 0, 0, 0, 2, 0, 0, 0, 2]);
+    bomb.extend_from_slice(&gzip(&[0u8; 64]));
+    let server = serve(move |_, _| Reply::Body(bomb.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(vec![BaseUrl::Explicit(server.url.clone())], tiny().specs);
+    opts.retries = 0;
+    let a = attempts(fetch_with(dir.path(), &opts, &mut |_| {}).unwrap_err());
+    assert!(
+        matches!(&a[..], [Error::LargerThanExpected { dims, .. }] if dims == &[5_000_000, 2, 2]),
+        "{a:?}"
+    );
+    assert!(listing(dir.path()).is_empty());
 }

@@ -278,3 +278,28 @@ fn limits_check_type_rank_and_every_dimension() {
     let e = idx::decode_raw_within(&plain(&[1000], 0x0E), f, &Limit::bytes(7999)).unwrap_err();
     assert!(matches!(e, Error::LargerThanExpected { .. }), "{e}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_data_directory_that_is_a_fifo_or_file_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let e = fashion::find_data_dir(Some(&fifo)).unwrap_err();
+    assert!(
+        e.to_string().contains("not a directory: it is a FIFO"),
+        "{e}"
+    );
+    let file = dir.path().join("file");
+    std::fs::write(&file, b"x").unwrap();
+    let e = fashion::find_data_dir(Some(&file)).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("not a directory: it is a regular file"),
+        "{e}"
+    );
+}
