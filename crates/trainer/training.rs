@@ -48,8 +48,8 @@ pub struct RunOptions {
     pub resume_from: Option<(Mlp, TrainingState)>,
 }
 
-/// Set by the Ctrl-C (SIGINT) handler: the run finishes its current step, writes a checkpoint
-/// and stops with [`Interrupted`].
+/// Set by the Ctrl-C (SIGINT, SIGTERM, SIGHUP) handler: the run finishes its current step,
+/// writes a checkpoint and stops with [`Interrupted`].
 pub static STOP_REQUESTED: AtomicBool = AtomicBool::new(false);
 
 /// The error a run stops with after Ctrl-C, once its checkpoint is written.
@@ -74,17 +74,18 @@ impl fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
-/// The first Ctrl-C asks the run to stop after its current step (with a checkpoint); a second
-/// one ends the process at once (every file on disk is complete: they are written atomically).
+/// The first Ctrl-C (SIGINT), SIGTERM or SIGHUP asks the run to stop after its current step
+/// (with a checkpoint; the process then exits with status 130); a second one ends the process at
+/// once, also with 130 (every file on disk is complete: they are written atomically).
 pub fn install_ctrl_c_handler() {
     let result = ctrlc::set_handler(|| {
         if STOP_REQUESTED.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
-        eprintln!("\nstopping after the current step (press Ctrl-C again to quit at once)");
+        eprintln!("\nstopping after the current step (press Ctrl-C again, or send the signal again, to quit at once)");
     });
     if let Err(e) = result {
-        eprintln!("warning: Ctrl-C will end the run without a checkpoint ({e})");
+        eprintln!("warning: Ctrl-C and SIGTERM will end the run without a checkpoint ({e})");
     }
 }
 
