@@ -100,6 +100,13 @@ fn an_edited_config_is_refused_naming_the_key_and_both_values() {
     std::fs::write(run.join("config.toml"), &original).unwrap();
     ok(&resume(&run, &["--epochs", "3"]));
     assert_eq!(metric_rows(&run), 3);
+    // The checkpoint (weights plus optimizer.* tensors) still serves as weights for eval.
+    let eval = ok(&trainer()
+        .args(["eval", "--weights"])
+        .arg(run.join("checkpoint.safetensors"))
+        .output()
+        .unwrap());
+    assert!(eval.contains("accuracy"), "{eval}");
 }
 
 #[test]
