@@ -239,7 +239,15 @@ fn a_checkpoint_with_impossible_state_is_refused_naming_the_file_and_field() {
     let good = dir.path().join("good");
     tiny_run(&good, "1");
     type Edit = fn(&mut serde_json::Value);
-    let cases: [(Edit, &str); 9] = [
+    let cases: [(Edit, &str); 11] = [
+        (
+            |s| s["sgd"]["groups"][0]["momentum"] = json!(0.5),
+            "param_groups[0].momentum = 0.5 but the run's config gives 0.9",
+        ),
+        (
+            |s| s["sgd"]["groups"][0]["lr"] = json!(0.05),
+            "the optimizer's lr [0.05] is not the lr StepLR set last ([0.1])",
+        ),
         (
             |s| s["sgd"]["groups"][0]["lr"] = json!(-0.1),
             "param_groups[0].lr` = -0.1",

@@ -187,6 +187,7 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
                 .check(data.train.len() as u64, config.data.batch_size)
                 .with_context(damaged)?;
             let (mut sgd, mut scheduler) = build_optimizer(config, &mlp)?;
+            let fresh = sgd.state();
             sgd.load_state(state.sgd.clone()).with_context(damaged)?;
             match (scheduler.as_mut(), state.scheduler.clone()) {
                 (Some(s), Some(saved)) => s.load_state(saved).with_context(damaged)?,
@@ -201,6 +202,7 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
                     damaged()
                 ),
             }
+            check_scheduled_values(&sgd, &fresh, scheduler.as_ref()).with_context(damaged)?;
             (mlp, sgd, scheduler, state)
         }
         None => {
@@ -416,6 +418,37 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
         metrics: state.metrics,
         steps: state.step,
     })
+}
+
+/// A restored optimizer's lr and momentum must be what the run's schedule makes them: the lr the
+/// scheduler set last (the configured lr without a scheduler), and the configured momentum
+/// unless the scheduler cycles it. `fresh` is the state of the optimizer built from the config.
+fn check_scheduled_values(
+    sgd: &Sgd,
+    fresh: &optim::SgdState,
+    scheduler: Option<&Scheduler>,
+) -> anyhow::Result<()> {
+    if let Some(s) = scheduler {
+        s.check_optimizer(sgd)?;
+    }
+    for (g, (group, configured)) in sgd.groups().iter().zip(&fresh.groups).enumerate() {
+        if scheduler.is_none() && group.lr.to_bits() != configured.lr.to_bits() {
+            bail!(
+                "param_groups[{g}].lr = {} but the run's config gives {} and it has no scheduler",
+                group.lr,
+                configured.lr
+            );
+        }
+        let cycled = scheduler.is_some_and(Scheduler::writes_momentum);
+        if !cycled && group.momentum.to_bits() != configured.momentum.to_bits() {
+            bail!(
+                "param_groups[{g}].momentum = {} but the run's config gives {} and no scheduler changes it",
+                group.momentum,
+                configured.momentum
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Steps the scheduler after an epoch; for ReduceLROnPlateau, with the monitored metric. Returns
