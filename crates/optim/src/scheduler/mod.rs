@@ -594,6 +594,7 @@ impl Scheduler {
         let mut node = state.node;
         self.node.adopt_closures_into(&mut node, self.node.name())?;
         restore::check(&node, self.node.name(), self.node.last_lr().len())?;
+        restore::check_arguments(&self.node, &node, self.node.name())?;
         self.node = node;
         self.user_steps = state.user_steps;
         self.warnings = state.warnings;
