@@ -242,10 +242,15 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
         }
     };
 
-    let mut trace = config.trace.then(|| match state.step {
-        0 => Trace::new(&Mlp::PARAM_NAMES),
-        step => Trace::resume(&folder.dir().join("trace.csv"), &Mlp::PARAM_NAMES, step),
-    });
+    let mut trace = match (config.trace, state.step) {
+        (false, _) => None,
+        (true, 0) => Some(Trace::new(&Mlp::PARAM_NAMES)),
+        (true, step) => Some(Trace::resume(
+            &folder.dir().join("trace.csv"),
+            &Mlp::PARAM_NAMES,
+            step,
+        )?),
+    };
     write_atomic(
         &folder.dir().join("metrics.csv"),
         metrics_csv(&state.metrics).as_bytes(),
