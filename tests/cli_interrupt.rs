@@ -1,5 +1,6 @@
-//! Interruptions: Ctrl-C finishes the step, checkpoints and says how to resume; `kill -9` at any
-//! moment leaves complete files; either way `--resume` ends bit-identical to an uninterrupted run.
+//! Interruptions: Ctrl-C or SIGTERM finishes the step, checkpoints and says how to resume;
+//! `kill -9` at any moment leaves complete files; either way `--resume` ends bit-identical to an
+//! uninterrupted run.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -60,14 +61,15 @@ fn same_files(a: &Path, b: &Path) {
     assert_eq!(strip(a), strip(b));
 }
 
-#[test]
-fn ctrl_c_checkpoints_mid_epoch_and_resume_is_exact() {
+/// Sends `signal` once training is under way; the run must checkpoint mid-epoch, exit 130 with
+/// the command that continues it, and end bit-identical to an uninterrupted run once resumed.
+fn signal_checkpoints_mid_epoch_and_resume_is_exact(signal: &str) {
     let reference = tempfile::tempdir().unwrap();
     uninterrupted(reference.path());
 
     let dir = tempfile::tempdir().unwrap();
     let mut child = start(dir.path(), Stdio::piped);
-    // The header is printed once the Ctrl-C handler is in place and training starts.
+    // The header is printed once the signal handler is in place and training starts.
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     while stdout.read_line(&mut line).unwrap() > 0 && !line.starts_with("epoch") {
@@ -75,7 +77,7 @@ fn ctrl_c_checkpoints_mid_epoch_and_resume_is_exact() {
     }
     std::thread::sleep(Duration::from_millis(300));
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
@@ -86,11 +88,22 @@ fn ctrl_c_checkpoints_mid_epoch_and_resume_is_exact() {
         same_files(reference.path(), dir.path());
         return;
     }
-    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert_eq!(output.status.code(), Some(130), "{signal}: {stderr}");
     assert!(stderr.contains("trainer train --resume"), "{stderr}");
     assert!(dir.path().join("checkpoint.safetensors").is_file());
     resume(dir.path());
     same_files(reference.path(), dir.path());
+}
+
+#[test]
+fn ctrl_c_checkpoints_mid_epoch_and_resume_is_exact() {
+    signal_checkpoints_mid_epoch_and_resume_is_exact("-INT");
+}
+
+/// SIGTERM is what `kill`, Slurm and container runtimes send first: handled like Ctrl-C.
+#[test]
+fn sigterm_checkpoints_mid_epoch_and_resume_is_exact() {
+    signal_checkpoints_mid_epoch_and_resume_is_exact("-TERM");
 }
 
 #[test]

@@ -100,6 +100,13 @@ fn an_edited_config_is_refused_naming_the_key_and_both_values() {
     std::fs::write(run.join("config.toml"), &original).unwrap();
     ok(&resume(&run, &["--epochs", "3"]));
     assert_eq!(metric_rows(&run), 3);
+    // The checkpoint (weights plus optimizer.* tensors) still serves as weights for eval.
+    let eval = ok(&trainer()
+        .args(["eval", "--weights"])
+        .arg(run.join("checkpoint.safetensors"))
+        .output()
+        .unwrap());
+    assert!(eval.contains("accuracy"), "{eval}");
 }
 
 #[test]
@@ -232,7 +239,15 @@ fn a_checkpoint_with_impossible_state_is_refused_naming_the_file_and_field() {
     let good = dir.path().join("good");
     tiny_run(&good, "1");
     type Edit = fn(&mut serde_json::Value);
-    let cases: [(Edit, &str); 9] = [
+    let cases: [(Edit, &str); 11] = [
+        (
+            |s| s["sgd"]["groups"][0]["momentum"] = json!(0.5),
+            "param_groups[0].momentum = 0.5 but the run's config gives 0.9",
+        ),
+        (
+            |s| s["sgd"]["groups"][0]["lr"] = json!(0.05),
+            "the optimizer's lr [0.05] is not the lr StepLR set last ([0.1])",
+        ),
         (
             |s| s["sgd"]["groups"][0]["lr"] = json!(-0.1),
             "param_groups[0].lr` = -0.1",

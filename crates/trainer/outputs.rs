@@ -98,6 +98,7 @@ pub fn metrics_csv(rows: &[EpochMetrics]) -> String {
 }
 
 /// `trace.csv`: one row per optimizer step, kept in memory and written whole at every epoch end.
+#[derive(Debug)]
 pub struct Trace {
     text: String,
 }
@@ -115,28 +116,44 @@ impl Trace {
         Trace { text }
     }
 
-    /// Continues an existing `trace.csv`, keeping only the rows of steps `<= last_step`.
-    pub fn resume(path: &Path, param_names: &[&str], last_step: u64) -> Trace {
+    /// Continues an existing `trace.csv`, keeping only the rows of steps `<= last_step`. The
+    /// file must hold every step from 1 to `last_step` (a run writes it before each
+    /// checkpoint): a missing, foreign or cut trace is an error, not a trace with a gap.
+    pub fn resume(path: &Path, param_names: &[&str], last_step: u64) -> anyhow::Result<Trace> {
         let mut trace = Trace::new(param_names);
         let limit = crate::input_file::CSV_MAX_BYTES;
-        let Ok(old) = crate::input_file::read_text(path, "the trace", limit) else {
-            return trace;
-        };
+        let old = crate::input_file::read_text(path, "the trace", limit).with_context(|| {
+            format!(
+                "cannot continue the trace: {} cannot be read, and the run has taken {last_step} steps",
+                path.display()
+            )
+        })?;
         let mut lines = old.lines();
         if lines.next() != Some(trace.text.trim_end()) {
-            return trace;
+            anyhow::bail!(
+                "cannot continue the trace: {} does not start with this model's trace header",
+                path.display()
+            );
         }
+        let mut kept = 0;
         for line in lines {
             let step = line.split(',').next().and_then(|s| s.parse::<u64>().ok());
             match step {
-                Some(s) if s <= last_step => {
+                Some(s) if s <= last_step && s == kept + 1 => {
                     trace.text.push_str(line);
                     trace.text.push('\n');
+                    kept = s;
                 }
                 _ => break,
             }
         }
-        trace
+        if kept != last_step {
+            anyhow::bail!(
+                "cannot continue the trace: {} holds steps 1 to {kept} in order, but the checkpoint is after step {last_step}; the trace would have a gap (put back the run's trace.csv, or start the run again)",
+                path.display()
+            );
+        }
+        Ok(trace)
     }
 
     /// Appends one step: `lr` is the lr the step used, `loss` the batch's loss before the update.
@@ -200,7 +217,7 @@ mod tests {
             t.push(step, 1, 0.1, 0.5, &[n()]);
         }
         fs::write(&path, t.as_str()).unwrap();
-        let r = Trace::resume(&path, &["w"], 3);
+        let r = Trace::resume(&path, &["w"], 3).unwrap();
         assert_eq!(r.as_str().lines().count(), 4);
         assert!(r
             .as_str()
@@ -208,6 +225,27 @@ mod tests {
             .last()
             .unwrap()
             .starts_with("3,1,0.1,0.5,1,2,3,4"));
+    }
+
+    #[test]
+    fn trace_resume_refuses_a_trace_with_a_gap() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trace.csv");
+        let err = Trace::resume(&path, &["w"], 3).unwrap_err().to_string();
+        assert!(err.contains("trace.csv"), "{err}");
+        let n = optim::TensorReport::default();
+        let mut t = Trace::new(&["w"]);
+        for step in [1, 2, 4] {
+            t.push(step, 1, 0.1, 0.5, &[n]);
+        }
+        fs::write(&path, t.as_str()).unwrap();
+        let err = Trace::resume(&path, &["w"], 4).unwrap_err().to_string();
+        assert!(
+            err.contains("steps 1 to 2") && err.contains("step 4"),
+            "{err}"
+        );
+        fs::write(&path, "step,epoch,lr,loss,other\n1,1,0.1,0.5\n").unwrap();
+        assert!(Trace::resume(&path, &["w"], 1).is_err());
     }
 
     #[test]

@@ -58,7 +58,7 @@ impl RunFolder {
     /// Refuses `dir` for a new run if it holds anything (without `overwrite`), or if it is not
     /// a folder. Writes nothing: called before any work, [`RunFolder::create`] checks again.
     pub fn check_new(dir: &Path, overwrite: bool, what: &str) -> anyhow::Result<()> {
-        match fs::symlink_metadata(dir) {
+        match fs::metadata(dir) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => {
                 Err(e).with_context(|| format!("cannot read the output folder {}", dir.display()))
@@ -67,11 +67,22 @@ impl RunFolder {
                 "--out {} is not a folder; choose another with --out DIR",
                 dir.display()
             ),
-            Ok(_) if overwrite || is_empty(dir)? => Ok(()),
-            Ok(_) => bail!(
-                "{} already holds files (a previous run?); {what}",
-                dir.display()
-            ),
+            Ok(_) if is_empty(dir)? => Ok(()),
+            Ok(_) => {
+                if let Some(holder) = holder(dir) {
+                    bail!(
+                        "{} is being written by {holder}; wait for it to finish or stop it, or choose another folder",
+                        dir.display()
+                    );
+                }
+                if overwrite {
+                    return Ok(());
+                }
+                bail!(
+                    "{} already holds files (a previous run?); {what}",
+                    dir.display()
+                )
+            }
         }
     }
 
@@ -275,6 +286,22 @@ impl RunFolder {
             staging: Some(staging),
             _lock: lock,
         })
+    }
+}
+
+/// "process PID" if a live process holds the lock of `dir` (without taking it for long).
+fn holder(dir: &Path) -> Option<String> {
+    let mut file = File::open(dir.join(LOCK_FILE)).ok()?;
+    match file.try_lock() {
+        Ok(()) => None, // free; released when `file` is dropped
+        Err(_) => {
+            let mut text = String::new();
+            let _ = file.read_to_string(&mut text);
+            Some(match text.trim() {
+                "" => "another process".to_string(),
+                pid => format!("process {pid}"),
+            })
+        }
     }
 }
 

@@ -52,8 +52,8 @@ pub struct RunOptions {
     pub progress: Option<MultiProgress>,
 }
 
-/// Set by the Ctrl-C (SIGINT) handler: the run finishes its current step, writes a checkpoint
-/// and stops with [`Interrupted`].
+/// Set by the Ctrl-C (SIGINT, SIGTERM, SIGHUP) handler: the run finishes its current step,
+/// writes a checkpoint and stops with [`Interrupted`].
 pub static STOP_REQUESTED: AtomicBool = AtomicBool::new(false);
 
 /// The error a run stops with after Ctrl-C, once its checkpoint is written.
@@ -78,20 +78,21 @@ impl fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
-/// The first Ctrl-C asks the run to stop after its current step (with a checkpoint); a second
-/// one ends the process at once (every file on disk is complete: they are written atomically).
+/// The first Ctrl-C (SIGINT), SIGTERM or SIGHUP asks the run to stop after its current step
+/// (with a checkpoint; the process then exits with status 130); a second one ends the process at
+/// once, also with 130 (every file on disk is complete: they are written atomically).
 pub fn install_ctrl_c_handler() {
     let result = ctrlc::set_handler(|| {
         if STOP_REQUESTED.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
         console::eprintln(format_args!(
-            "\nstopping after the current step (press Ctrl-C again to quit at once)"
+            "\nstopping after the current step (press Ctrl-C again, or send the signal again, to quit at once)"
         ));
     });
     if let Err(e) = result {
         console::eprintln(format_args!(
-            "warning: Ctrl-C will end the run without a checkpoint ({e})"
+            "warning: Ctrl-C and SIGTERM will end the run without a checkpoint ({e})"
         ));
     }
 }
@@ -204,6 +205,7 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
                 .check(data.train.len() as u64, config.data.batch_size)
                 .with_context(damaged)?;
             let (mut sgd, mut scheduler) = build_optimizer(config, &mlp)?;
+            let fresh = sgd.state();
             sgd.load_state(state.sgd.clone()).with_context(damaged)?;
             match (scheduler.as_mut(), state.scheduler.clone()) {
                 (Some(s), Some(saved)) => s.load_state(saved).with_context(damaged)?,
@@ -218,6 +220,7 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
                     damaged()
                 ),
             }
+            check_scheduled_values(&sgd, &fresh, scheduler.as_ref()).with_context(damaged)?;
             (mlp, sgd, scheduler, state)
         }
         None => {
@@ -257,10 +260,15 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
         }
     };
 
-    let mut trace = config.trace.then(|| match state.step {
-        0 => Trace::new(&Mlp::PARAM_NAMES),
-        step => Trace::resume(&folder.dir().join("trace.csv"), &Mlp::PARAM_NAMES, step),
-    });
+    let mut trace = match (config.trace, state.step) {
+        (false, _) => None,
+        (true, 0) => Some(Trace::new(&Mlp::PARAM_NAMES)),
+        (true, step) => Some(Trace::resume(
+            &folder.dir().join("trace.csv"),
+            &Mlp::PARAM_NAMES,
+            step,
+        )?),
+    };
     write_atomic(
         &folder.dir().join("metrics.csv"),
         metrics_csv(&state.metrics).as_bytes(),
@@ -444,6 +452,37 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
         metrics: state.metrics,
         steps: state.step,
     })
+}
+
+/// A restored optimizer's lr and momentum must be what the run's schedule makes them: the lr the
+/// scheduler set last (the configured lr without a scheduler), and the configured momentum
+/// unless the scheduler cycles it. `fresh` is the state of the optimizer built from the config.
+fn check_scheduled_values(
+    sgd: &Sgd,
+    fresh: &optim::SgdState,
+    scheduler: Option<&Scheduler>,
+) -> anyhow::Result<()> {
+    if let Some(s) = scheduler {
+        s.check_optimizer(sgd)?;
+    }
+    for (g, (group, configured)) in sgd.groups().iter().zip(&fresh.groups).enumerate() {
+        if scheduler.is_none() && group.lr.to_bits() != configured.lr.to_bits() {
+            bail!(
+                "param_groups[{g}].lr = {} but the run's config gives {} and it has no scheduler",
+                group.lr,
+                configured.lr
+            );
+        }
+        let cycled = scheduler.is_some_and(Scheduler::writes_momentum);
+        if !cycled && group.momentum.to_bits() != configured.momentum.to_bits() {
+            bail!(
+                "param_groups[{g}].momentum = {} but the run's config gives {} and no scheduler changes it",
+                group.momentum,
+                configured.momentum
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Steps the scheduler after an epoch; for ReduceLROnPlateau, with the monitored metric. Returns

@@ -184,6 +184,15 @@ fn sgd_argument_checks() {
             ..
         }
     ));
+    // Above 1 the momentum buffer grows without bound (PyTorch accepts it; we do not).
+    assert!(matches!(
+        bad(SgdConfig { momentum: 1.5, ..d }),
+        OptimError::InvalidArgument {
+            key: "momentum",
+            ..
+        }
+    ));
+    Sgd::new(&SgdConfig { momentum: 1.0, ..d }, &[1]).expect("momentum 1 is allowed");
     assert!(matches!(
         bad(SgdConfig {
             weight_decay: -1e-4,

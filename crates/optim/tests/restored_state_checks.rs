@@ -169,7 +169,37 @@ fn scheduler_error_plateau(config: &str, edit: impl Fn(&mut Value)) -> String {
     let err = fresh
         .load_state(state)
         .expect_err("the edited state must be refused");
-    assert!(matches!(err, ScheduleError::BadState { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ScheduleError::BadState { .. } | ScheduleError::StateMismatch(_)
+        ),
+        "{err:?}"
+    );
     fresh.step_with_metric(&mut fresh_opt, 0.5).unwrap();
     err.to_string()
+}
+
+/// A state that passes every range check but belongs to another config (a different gamma,
+/// milestone or patience) is refused rather than silently replacing the configured schedule.
+#[test]
+fn a_state_from_another_config_is_refused() {
+    let step = "name = 'StepLR'\nstep_size = 2\ngamma = 0.5";
+    let err = scheduler_error(step, |s| {
+        s["node"]["Formula"]["rule"]["Step"]["gamma"] = json!(0.7)
+    });
+    assert!(
+        err.contains("gamma: 0.7") && err.contains("gamma: 0.5"),
+        "{err}"
+    );
+    let err = scheduler_error(step, |s| {
+        s["node"]["Formula"]["base"]["base_lrs"] = json!([0.2])
+    });
+    assert!(err.contains("base_lrs [0.2]"), "{err}");
+    let seq = "name = 'SequentialLR'\nmilestones = [2]\n[[schedulers]]\nname = 'ConstantLR'\nfactor = 0.5\ntotal_iters = 2\n[[schedulers]]\nname = 'StepLR'\nstep_size = 1";
+    let err = scheduler_error(seq, |s| s["node"]["Sequential"]["milestones"] = json!([5]));
+    assert!(err.contains("milestones [5]"), "{err}");
+    let plateau = "name = 'ReduceLROnPlateau'\ncooldown = 1";
+    let err = scheduler_error_plateau(plateau, |s| s["node"]["Plateau"]["patience"] = json!(3));
+    assert!(err.contains("patience 3"), "{err}");
 }

@@ -80,6 +80,10 @@ fn advance(
     } else {
         sched.step(opt).expect("scheduler step");
     }
+    // After every step the optimizer holds the lr the scheduler set last (what a restore checks).
+    sched
+        .check_optimizer(opt)
+        .unwrap_or_else(|e| panic!("{}: {e}", sched.name()));
     let mut bits: Vec<u64> = params
         .iter()
         .flatten()

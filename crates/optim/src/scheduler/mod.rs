@@ -524,6 +524,48 @@ impl Scheduler {
         self.node.last_lr().to_vec()
     }
 
+    /// True if the scheduler writes the momentum of the groups (`CyclicLR` and `OneCycleLR` with
+    /// `cycle_momentum`, alone or inside a composite); otherwise the momentum stays as configured.
+    pub fn writes_momentum(&self) -> bool {
+        fn walk(node: &Node) -> bool {
+            match node {
+                Node::Formula {
+                    rule: Rule::Cyclic(c),
+                    ..
+                } => c.momentum.is_some(),
+                Node::Formula {
+                    rule: Rule::OneCycle(o),
+                    ..
+                } => o.momentum.is_some(),
+                Node::Sequential { children, .. } | Node::Chained { children, .. } => {
+                    children.iter().any(walk)
+                }
+                _ => false,
+            }
+        }
+        walk(&self.node)
+    }
+
+    /// Checks that `opt` holds the lr this scheduler set last (after a restore, a saved optimizer
+    /// state whose lr was changed by hand, or that belongs to another run, is refused).
+    pub fn check_optimizer(&self, opt: &Sgd) -> Result<(), ScheduleError> {
+        let mine = self.node.last_lr();
+        let theirs = opt.lrs();
+        let same = mine.len() == theirs.len()
+            && mine
+                .iter()
+                .zip(&theirs)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+        if same {
+            Ok(())
+        } else {
+            Err(ScheduleError::StateMismatch(format!(
+                "the optimizer's lr {theirs:?} is not the lr {} set last ({mine:?})",
+                self.name()
+            )))
+        }
+    }
+
     /// How many times `step` / `step_with_metric` has been called.
     pub fn steps(&self) -> u64 {
         self.user_steps
@@ -552,6 +594,7 @@ impl Scheduler {
         let mut node = state.node;
         self.node.adopt_closures_into(&mut node, self.node.name())?;
         restore::check(&node, self.node.name(), self.node.last_lr().len())?;
+        restore::check_arguments(&self.node, &node, self.node.name())?;
         self.node = node;
         self.user_steps = state.user_steps;
         self.warnings = state.warnings;

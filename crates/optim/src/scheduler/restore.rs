@@ -6,6 +6,11 @@
 //! not match its children (an index out of bounds at the next step), per-group lists of the wrong
 //! length, non-finite lrs, negative counters. Errors name the field by its path in the tree,
 //! e.g. `SequentialLR.schedulers[1].T_max`.
+//!
+//! Then [`check_arguments`]: a scheduler's fixed arguments (everything its constructor computes
+//! from the config, as opposed to the counters and lrs that stepping changes) must equal those of
+//! the scheduler the state is loaded into, which was built from the run's config. A state that
+//! belongs to another config is refused instead of silently replacing the configured schedule.
 
 use crate::error::ScheduleError;
 
@@ -84,6 +89,111 @@ pub(super) fn check(node: &Node, path: &str, groups: usize) -> Result<(), Schedu
             Ok(())
         }
         Node::Plateau(p) => check_plateau(p, path, groups),
+    }
+}
+
+/// Checks that `saved` has the fixed arguments of `mine` (same tree shape: checked before).
+pub(super) fn check_arguments(mine: &Node, saved: &Node, path: &str) -> Result<(), ScheduleError> {
+    let differ = |what: &str, mine: String, saved: String| {
+        Err(ScheduleError::StateMismatch(format!(
+            "{path}: the saved {what} {saved} differ from the config's {mine}"
+        )))
+    };
+    match (mine, saved) {
+        (Node::Formula { base: mb, rule: mr }, Node::Formula { base: sb, rule: sr }) => {
+            // Debug prints every f64 exactly (shortest round-trip form), and the closures,
+            // which are not saved, were copied from `mine` already.
+            let (m, s) = (format!("{mr:?}"), format!("{sr:?}"));
+            if m != s {
+                return differ("arguments", m, s);
+            }
+            same_lrs(&mb.base_lrs, &sb.base_lrs, path)
+        }
+        (
+            Node::WarmRestarts {
+                base: mb,
+                t_0: m0,
+                t_mult: mm,
+                eta_min: me,
+                ..
+            },
+            Node::WarmRestarts {
+                base: sb,
+                t_0: s0,
+                t_mult: sm,
+                eta_min: se,
+                ..
+            },
+        ) => {
+            let (m, s) = (
+                format!("({m0}, {mm}, {me:?})"),
+                format!("({s0}, {sm}, {se:?})"),
+            );
+            if m != s {
+                return differ("(T_0, T_mult, eta_min)", m, s);
+            }
+            same_lrs(&mb.base_lrs, &sb.base_lrs, path)
+        }
+        (
+            Node::Sequential {
+                milestones: mm,
+                children: mc,
+                ..
+            },
+            Node::Sequential {
+                milestones: sm,
+                children: sc,
+                ..
+            },
+        ) => {
+            if mm != sm {
+                return differ("milestones", format!("{mm:?}"), format!("{sm:?}"));
+            }
+            children_arguments(mc, sc, path)
+        }
+        (Node::Chained { children: mc, .. }, Node::Chained { children: sc, .. }) => {
+            children_arguments(mc, sc, path)
+        }
+        (Node::Plateau(m), Node::Plateau(s)) => {
+            let fixed = |p: &Plateau| {
+                format!(
+                    "(mode {:?}, factor {:?}, patience {}, threshold {:?}, threshold_mode {:?}, cooldown {}, min_lr {:?}, eps {:?})",
+                    p.mode, p.factor, p.patience, p.threshold, p.threshold_mode, p.cooldown, p.min_lrs, p.eps
+                )
+            };
+            let (m, s) = (fixed(m), fixed(s));
+            if m != s {
+                return differ("arguments", m, s);
+            }
+            Ok(())
+        }
+        _ => Err(ScheduleError::StateMismatch(format!(
+            "{path}: it holds a {}, this is a {}",
+            saved.name(),
+            mine.name()
+        ))),
+    }
+}
+
+fn children_arguments(mine: &[Node], saved: &[Node], path: &str) -> Result<(), ScheduleError> {
+    for (i, (m, s)) in mine.iter().zip(saved).enumerate() {
+        check_arguments(m, s, &format!("{path}.schedulers[{i}]"))?;
+    }
+    Ok(())
+}
+
+fn same_lrs(mine: &[f64], saved: &[f64], path: &str) -> Result<(), ScheduleError> {
+    let same = mine.len() == saved.len()
+        && mine
+            .iter()
+            .zip(saved)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+    if same {
+        Ok(())
+    } else {
+        Err(ScheduleError::StateMismatch(format!(
+            "{path}: the saved base_lrs {saved:?} differ from the config's {mine:?}"
+        )))
     }
 }
 
