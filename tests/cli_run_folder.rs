@@ -238,3 +238,38 @@ fn a_second_writer_is_refused_with_the_first_ones_pid() {
     // --max-steps changes nothing that was computed: it may be given on resume.
     ok(&output);
 }
+
+/// `compare --overwrite` replaces an old comparison once its first run has a checkpoint: the old
+/// files are gone, the new runs and summary are in place, nothing hidden is left beside it.
+#[test]
+fn compare_overwrite_replaces_the_old_comparison() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cmp");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("old-summary.csv"), b"old").unwrap();
+    let config = dir.path().join("tiny.toml");
+    std::fs::write(
+        &config,
+        "epochs = 1\nmax_steps = 2\n[model]\nhidden = 8\n[data]\nbatch_size = 64\n",
+    )
+    .unwrap();
+    let stdout = ok(&trainer()
+        .arg("compare")
+        .arg(&config)
+        .args(["--seeds", "0,1", "--overwrite", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap());
+    assert!(!out.join("old-summary.csv").exists(), "{stdout}");
+    assert!(out.join("summary.csv").is_file());
+    for seed in [0, 1] {
+        let run = out.join(format!("tiny-seed={seed}"));
+        assert!(
+            run.join("checkpoint.safetensors").is_file(),
+            "{}",
+            run.display()
+        );
+    }
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+    assert_eq!(names.len(), 2, "cmp and tiny.toml only: {names:?}");
+}
