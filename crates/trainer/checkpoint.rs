@@ -203,7 +203,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Option<(Mlp, TrainingState)>> {
     };
     let damaged = || format!("the checkpoint {} is damaged", path.display());
     let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", damaged()))?;
+        .map_err(|e| anyhow::anyhow!("{}: not a valid safetensors file ({e})", damaged()))?;
     let Some(json) = meta.metadata().as_ref().and_then(|m| m.get(STATE_KEY)) else {
         bail!(
             "{} has no training state: it is not a checkpoint written by trainer",

@@ -241,6 +241,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     // Check the optimizer and scheduler settings before anything is written.
     let probe = autograd_lite::Mlp::new(training::INPUTS, 1, training::CLASSES, 0);
     training::build_optimizer(&config, &probe)?;
+    if resume_from.is_none() {
+        training::initial_weights(&config)?;
+    }
     let mut folder = match (resumed_folder, &args.out) {
         (Some(folder), _) => folder,
         (None, Some(out)) => RunFolder::create(out, args.overwrite, &new_run_hint(out))?,

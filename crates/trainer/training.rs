@@ -148,6 +148,36 @@ pub fn use_threads(threads: usize) -> anyhow::Result<()> {
         .context("cannot start the worker threads")
 }
 
+/// The weights `[model] init_weights` (`--init-weights`) names, checked against the model
+/// (`None` when the run starts from a seeded initialisation). `trainer train` calls it before it
+/// creates the run folder too, so that a bad file leaves nothing behind.
+pub fn initial_weights(config: &RunConfig) -> anyhow::Result<Option<Mlp>> {
+    let Some(path) = &config.model.init_weights else {
+        return Ok(None);
+    };
+    let hidden = config.model.hidden as usize;
+    let limit = crate::input_file::weights_max_bytes(config.model.hidden);
+    let mlp = crate::input_file::load_weights(path, "--init-weights", limit)?;
+    if mlp.inputs() != INPUTS || mlp.classes() != CLASSES {
+        bail!(
+            "--init-weights {} is a {}-{}-{} network; this trainer's model takes {INPUTS} inputs (28 x 28 pixels) and has {CLASSES} outputs, one per Fashion-MNIST class",
+            path.display(),
+            mlp.inputs(),
+            mlp.hidden(),
+            mlp.classes()
+        );
+    }
+    if mlp.hidden() != hidden {
+        bail!(
+            "--init-weights {} has a hidden layer of {} units but model.hidden = {hidden}; pass --hidden {}",
+            path.display(),
+            mlp.hidden(),
+            mlp.hidden()
+        );
+    }
+    Ok(Some(mlp))
+}
+
 /// The optimizer and scheduler a config describes.
 pub fn build_optimizer(config: &RunConfig, mlp: &Mlp) -> anyhow::Result<(Sgd, Option<Scheduler>)> {
     let sgd_config: optim::OptimizerConfig = toml::Value::Table(config.optimizer.clone())
@@ -224,29 +254,8 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
             (mlp, sgd, scheduler, state)
         }
         None => {
-            let mlp = match &config.model.init_weights {
-                Some(path) => {
-                    let limit = crate::input_file::weights_max_bytes(config.model.hidden);
-                    let mlp = crate::input_file::load_weights(path, "--init-weights", limit)?;
-                    if mlp.inputs() != INPUTS || mlp.classes() != CLASSES {
-                        bail!(
-                            "--init-weights {} is a {}-{}-{} network; this trainer's model takes {INPUTS} inputs (28 x 28 pixels) and has {CLASSES} outputs, one per Fashion-MNIST class",
-                            path.display(),
-                            mlp.inputs(),
-                            mlp.hidden(),
-                            mlp.classes()
-                        );
-                    }
-                    if mlp.hidden() != hidden {
-                        bail!(
-                            "--init-weights {} has a hidden layer of {} units but model.hidden = {hidden}; pass --hidden {}",
-                            path.display(),
-                            mlp.hidden(),
-                            mlp.hidden()
-                        );
-                    }
-                    mlp
-                }
+            let mlp = match initial_weights(config)? {
+                Some(mlp) => mlp,
                 None => Mlp::new(INPUTS, hidden, CLASSES, config.seed),
             };
             let (sgd, scheduler) = build_optimizer(config, &mlp)?;
