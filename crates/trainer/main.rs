@@ -25,6 +25,7 @@ mod plot;
 mod resume;
 mod run_folder;
 mod schedule_cmd;
+mod tensorboard;
 mod train_cmd;
 mod training;
 

@@ -27,6 +27,7 @@ use crate::checkpoint::{self, TrainingState};
 use crate::config::{Interval, Monitor, RunConfig};
 use crate::outputs::{metrics_csv, write_atomic, EpochMetrics, Trace};
 use crate::run_folder::RunFolder;
+use crate::tensorboard::Board;
 
 /// Inputs of the model: 28 x 28 pixels.
 pub const INPUTS: usize = 784;
@@ -278,6 +279,7 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
             step,
         )?),
     };
+    let mut board = Board::resume(&folder.dir(), state.step, state.epochs_done);
     write_atomic(
         &folder.dir().join("metrics.csv"),
         metrics_csv(&state.metrics).as_bytes(),
@@ -330,7 +332,7 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
                 break;
             }
             // `images` and `labels` hold `batch` (gathered during the previous update).
-            let lr = sgd.lr(0);
+            let (lr, momentum) = (sgd.lr(0), sgd.momentum(0));
             let out = match fresh.take() {
                 Some(fresh) => step_ws.forward_backward_fresh(fresh, &images, &labels),
                 None => step_ws.forward_backward(&mlp, &images, &labels),
@@ -339,6 +341,7 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
             if !out.loss.is_finite() || f64::from(out.loss) > DIVERGED_LOSS {
                 bar.finish_and_clear();
                 save_trace(trace.as_ref(), &folder.dir())?;
+                board.save(&folder.dir())?;
                 if step_number == first_step {
                     bail!(bad_start(step_number, out.loss, config, folder.path()));
                 }
@@ -373,6 +376,7 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
             {
                 bar.finish_and_clear();
                 save_trace(trace.as_ref(), &folder.dir())?;
+                board.save(&folder.dir())?;
                 bail!(diverged(
                     step_number,
                     epoch + 1,
@@ -384,6 +388,7 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
             if let Some(trace) = trace.as_mut() {
                 trace.push(step_number, epoch + 1, lr, out.loss, &report.tensors);
             }
+            board.record_step(step_number, lr, momentum, out.loss, &report.tensors);
             let p = &mut state.progress;
             p.first_lr.get_or_insert(lr);
             p.batches_done += 1;
@@ -403,6 +408,7 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
                 state.sgd = sgd.state();
                 state.scheduler = scheduler.as_ref().map(Scheduler::state);
                 save_trace(trace.as_ref(), &folder.dir())?;
+                board.save(&folder.dir())?;
                 checkpoint::save(&folder.dir(), &mlp, &state)?;
                 folder.checkpoint_written()?;
                 return Err(Interrupted {
@@ -440,6 +446,7 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
         if lines {
             print_epoch(&row, config.epochs);
         }
+        board.record_epoch(&row);
         state.metrics.push(row);
         state.epochs_done += 1;
         state.sgd = sgd.state();
@@ -449,6 +456,7 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
             metrics_csv(&state.metrics).as_bytes(),
         )?;
         save_trace(trace.as_ref(), &folder.dir())?;
+        board.save(&folder.dir())?;
         checkpoint::save(&folder.dir(), &mlp, &state)?;
         folder.checkpoint_written()?;
     }
