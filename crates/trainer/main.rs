@@ -25,6 +25,7 @@ mod plot;
 mod resume;
 mod run_folder;
 mod schedule_cmd;
+mod scheduler_flag;
 mod tensorboard;
 mod train_cmd;
 mod training;

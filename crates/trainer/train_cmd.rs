@@ -7,17 +7,18 @@ use anyhow::bail;
 use clap::{ArgAction, Args};
 use toml::Value;
 
-use crate::config::{scheduler_shorthand, RunConfig};
+use crate::config::RunConfig;
 use crate::horizon;
 use crate::outputs::{default_out_dir, write_atomic};
 use crate::resume;
 use crate::run_folder::RunFolder;
+use crate::scheduler_flag;
 use crate::training::{self, RunOptions};
 
 /// Flags of `trainer train` (and of `trainer` alone). Flags override the config file.
 #[derive(Args, Debug, Default, Clone)]
 #[command(
-    after_help = "Examples:\n  trainer train                                  the tutorial's StepLR experiment\n  trainer train --scheduler plateau              ReduceLROnPlateau(mode='max', factor=0.5, patience=1) on test accuracy\n  trainer train --config examples/cosine.toml --epochs 10 --trace\n  trainer train --resume runs/20261129-101500-steplr"
+    after_help = "Examples:\n  trainer train                                  the tutorial's StepLR experiment\n  trainer train --scheduler plateau              ReduceLROnPlateau(mode='max', factor=0.5, patience=1) on test accuracy\n  trainer train --config configs/cosine.toml --epochs 10 --trace\n  trainer train --resume runs/20261129-101500-steplr"
 )]
 pub struct TrainArgs {
     /// Run configuration (TOML with PyTorch's names); flags override its keys.
@@ -179,9 +180,7 @@ impl TrainArgs {
         set(o, "weight_decay", self.weight_decay.map(Value::Float));
         set(o, "dampening", self.dampening.map(Value::Float));
         if let Some(name) = &self.scheduler {
-            c.scheduler = scheduler_shorthand(name).unwrap_or_else(|| {
-                toml::Table::from_iter([("name".to_string(), Value::String(name.clone()))])
-            });
+            c.scheduler = scheduler_flag::table_of(name)?;
         }
         let s = &mut c.scheduler;
         set(s, "step_size", self.step_size.map(Value::Integer));
@@ -191,6 +190,23 @@ impl TrainArgs {
         set(s, "patience", self.patience.map(Value::Integer));
         set(s, "monitor", self.monitor.clone().map(Value::String));
         set(s, "interval", self.interval.clone().map(Value::String));
+        let given = [
+            self.step_size.is_some(),
+            self.gamma.is_some(),
+            self.mode.is_some(),
+            self.factor.is_some(),
+            self.patience.is_some(),
+            self.monitor.is_some(),
+            self.interval.is_some(),
+        ];
+        let flags: Vec<&str> = scheduler_flag::FLAG_KEYS
+            .iter()
+            .zip(given)
+            .filter_map(|((flag, _), given)| given.then_some(*flag))
+            .collect();
+        if self.scheduler.is_some() || !flags.is_empty() {
+            scheduler_flag::check_flags(&c.scheduler, &flags)?;
+        }
         Ok(())
     }
 }

@@ -73,5 +73,7 @@ pub use config::{
 };
 pub use error::{OptimError, ScheduleError};
 pub use formula::{Formula, FormulaError};
-pub use scheduler::{PlateauEvent, Scheduler, SchedulerState, Warning, WarningKind};
+pub use scheduler::{
+    PlateauEvent, Scheduler, SchedulerState, Warning, WarningKind, SCHEDULER_NAMES,
+};
 pub use sgd::{ParamGroup, Sgd, SgdConfig, SgdState, StepReport, TensorReport};

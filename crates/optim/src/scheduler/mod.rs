@@ -602,27 +602,30 @@ impl Scheduler {
     }
 }
 
+/// Every scheduler class this crate has, by its PyTorch name (what `name = ...` accepts).
+pub const SCHEDULER_NAMES: [&str; 15] = [
+    "LambdaLR",
+    "MultiplicativeLR",
+    "StepLR",
+    "MultiStepLR",
+    "ConstantLR",
+    "LinearLR",
+    "ExponentialLR",
+    "SequentialLR",
+    "PolynomialLR",
+    "CosineAnnealingLR",
+    "ChainedScheduler",
+    "ReduceLROnPlateau",
+    "CyclicLR",
+    "OneCycleLR",
+    "CosineAnnealingWarmRestarts",
+];
+
 /// Serialise a scheduler's class name; deserialise it back to the `'static` name.
 mod static_name {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    const NAMES: [&str; 15] = [
-        "LambdaLR",
-        "MultiplicativeLR",
-        "StepLR",
-        "MultiStepLR",
-        "ConstantLR",
-        "LinearLR",
-        "ExponentialLR",
-        "SequentialLR",
-        "PolynomialLR",
-        "CosineAnnealingLR",
-        "ChainedScheduler",
-        "ReduceLROnPlateau",
-        "CyclicLR",
-        "OneCycleLR",
-        "CosineAnnealingWarmRestarts",
-    ];
+    use super::SCHEDULER_NAMES as NAMES;
 
     /// A PyTorch class name.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
