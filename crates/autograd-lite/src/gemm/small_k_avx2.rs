@@ -7,8 +7,8 @@
 //!
 //! The masked loads stay for full vectors too: plain loads of B (a separate instantiation for
 //! blocks whose columns all exist) measured 60 GFLOP/s on `grad h` (256 x 10 x 100, one
-//! thread) against 80 with masked ones, alternated; LLVM folds a plain load into each of the
-//! six rows' FMAs, so B is read six times per step instead of once.
+//! thread) against 80 with masked ones, alternated, and so did a run-time choice between the
+//! two inside the loop (the cause was not found; look before changing the loads).
 
 use ndarray::ArrayViewMut2;
 use std::arch::x86_64::{
