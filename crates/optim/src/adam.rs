@@ -21,7 +21,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::OptimError;
+use crate::error::{check_tensors, OptimError};
 use crate::math::pow;
 
 /// The keyword arguments of `torch.optim.Adam` and `torch.optim.AdamW`. `Default` gives Adam's
@@ -264,28 +264,11 @@ impl Adam {
     /// # Ok::<(), optim::OptimError>(())
     /// ```
     pub fn step(&mut self, params: &mut [&mut [f32]], grads: &[&[f32]]) -> Result<(), OptimError> {
-        let expected = self.moments.len();
-        if params.len() != expected || grads.len() != expected {
-            return Err(OptimError::TensorCount {
-                expected,
-                params: params.len(),
-                grads: grads.len(),
-            });
-        }
         let lens = self
             .groups
             .iter()
             .flat_map(|g| g.tensor_lens.iter().copied());
-        for (index, ((p, g), len)) in params.iter().zip(grads).zip(lens).enumerate() {
-            if p.len() != len || g.len() != len {
-                return Err(OptimError::TensorLength {
-                    index,
-                    expected: len,
-                    param: p.len(),
-                    grad: g.len(),
-                });
-            }
-        }
+        check_tensors(self.moments.len(), lens, params, grads)?;
         let mut index = 0;
         for group in &self.groups {
             for _ in 0..group.tensor_lens.len() {

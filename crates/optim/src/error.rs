@@ -229,3 +229,32 @@ impl fmt::Display for ScheduleError {
 }
 
 impl std::error::Error for ScheduleError {}
+
+/// Checks a step's tensors against what the optimizer was built for: `expected` tensors with the
+/// lengths `lens` (over all groups in order), as many gradients as parameters, each of its
+/// tensor's length. Allocates nothing (the training step must not).
+pub(crate) fn check_tensors(
+    expected: usize,
+    lens: impl Iterator<Item = usize>,
+    params: &[&mut [f32]],
+    grads: &[&[f32]],
+) -> Result<(), OptimError> {
+    if params.len() != expected || grads.len() != expected {
+        return Err(OptimError::TensorCount {
+            expected,
+            params: params.len(),
+            grads: grads.len(),
+        });
+    }
+    for (index, ((p, g), len)) in params.iter().zip(grads).zip(lens).enumerate() {
+        if p.len() != len || g.len() != len {
+            return Err(OptimError::TensorLength {
+                index,
+                expected: len,
+                param: p.len(),
+                grad: g.len(),
+            });
+        }
+    }
+    Ok(())
+}

@@ -17,7 +17,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::OptimError;
+use crate::error::{check_tensors, OptimError};
 
 fn default_lr() -> f64 {
     1e-3
@@ -303,28 +303,11 @@ impl Sgd {
         params: &mut [&mut [f32]],
         grads: &[&[f32]],
     ) -> Result<&StepReport, OptimError> {
-        let expected = self.buffers.len();
-        if params.len() != expected || grads.len() != expected {
-            return Err(OptimError::TensorCount {
-                expected,
-                params: params.len(),
-                grads: grads.len(),
-            });
-        }
         let lens = self
             .groups
             .iter()
             .flat_map(|g| g.tensor_lens.iter().copied());
-        for (index, ((p, g), len)) in params.iter().zip(grads).zip(lens).enumerate() {
-            if p.len() != len || g.len() != len {
-                return Err(OptimError::TensorLength {
-                    index,
-                    expected: len,
-                    param: p.len(),
-                    grad: g.len(),
-                });
-            }
-        }
+        check_tensors(self.buffers.len(), lens, params, grads)?;
         let mut index = 0;
         for group in &self.groups {
             for _ in 0..group.tensor_lens.len() {
