@@ -237,6 +237,10 @@ impl Adam {
         self.step_count
     }
 
+    pub(crate) fn set_initial_lr(&mut self, group: usize, lr: Option<f64>) {
+        self.groups[group].initial_lr = lr;
+    }
+
     /// The moments of tensor `index` (`None` before its first step or past the last tensor).
     pub fn moments(&self, index: usize) -> Option<&AdamMoments> {
         self.moments.get(index).and_then(Option::as_ref)

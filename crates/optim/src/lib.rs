@@ -62,6 +62,7 @@ mod config;
 mod error;
 mod formula;
 mod math;
+mod param_groups;
 mod scheduler;
 mod sgd;
 mod sgd_restore;
@@ -73,6 +74,7 @@ pub use config::{
 };
 pub use error::{OptimError, ScheduleError};
 pub use formula::{Formula, FormulaError};
+pub use param_groups::ParamGroups;
 pub use scheduler::{
     PlateauEvent, Scheduler, SchedulerState, Warning, WarningKind, SCHEDULER_NAMES,
 };

@@ -5,7 +5,7 @@
 
 use crate::config::{CyclicMode, PerGroup, SchedulerConfig};
 use crate::error::ScheduleError;
-use crate::sgd::Sgd;
+use crate::param_groups::ParamGroups;
 
 use super::plateau::Plateau;
 use super::rules::{Anchor, Cyclic, CyclicScale, OneCycle, Phase, Rule};
@@ -91,7 +91,7 @@ fn per_group(
 
 /// The base constructor's bookkeeping (before the initial step): `initial_lr` set-default,
 /// `base_lrs = initial_lr`, `last_epoch = -1`.
-fn attach(name: &'static str, opt: &mut Sgd) -> Base {
+fn attach(name: &'static str, opt: &mut dyn ParamGroups) -> Base {
     let mut base_lrs = Vec::with_capacity(opt.num_groups());
     for g in 0..opt.num_groups() {
         let initial = opt.initial_lr(g).unwrap_or_else(|| opt.lr(g));
@@ -107,7 +107,11 @@ fn attach(name: &'static str, opt: &mut Sgd) -> Base {
     }
 }
 
-fn formula(name: &'static str, rule: Rule, opt: &mut Sgd) -> Result<Node, ScheduleError> {
+fn formula(
+    name: &'static str,
+    rule: Rule,
+    opt: &mut dyn ParamGroups,
+) -> Result<Node, ScheduleError> {
     let base = attach(name, opt);
     let mut node = Node::Formula { base, rule };
     node.initial_step(opt)?;
@@ -117,7 +121,7 @@ fn formula(name: &'static str, rule: Rule, opt: &mut Sgd) -> Result<Node, Schedu
 /// Build `config` against `opt` (writing the t = 0 lr into it); warnings go to `warnings`.
 pub(crate) fn build(
     config: &SchedulerConfig,
-    opt: &mut Sgd,
+    opt: &mut dyn ParamGroups,
     warnings: &mut Vec<Warning>,
 ) -> Result<Node, ScheduleError> {
     let name = config.name();

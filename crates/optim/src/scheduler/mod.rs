@@ -21,7 +21,7 @@ pub use plateau::PlateauEvent;
 use crate::config::SchedulerConfig;
 use crate::error::ScheduleError;
 use crate::math::{cos, ln};
-use crate::sgd::Sgd;
+use crate::param_groups::ParamGroups;
 use plateau::Plateau;
 use rules::{Rule, Values};
 
@@ -91,7 +91,7 @@ pub(crate) enum Node {
 }
 
 /// Write `values` into the groups (PyTorch zips groups and values) and record `last_lr`.
-fn apply(base: &mut Base, opt: &mut Sgd, values: Values) {
+fn apply(base: &mut Base, opt: &mut dyn ParamGroups, values: Values) {
     for (group, lr) in values.lrs.into_iter().enumerate().take(opt.num_groups()) {
         let _ = opt.set_lr(group, lr);
     }
@@ -135,7 +135,7 @@ impl Node {
     }
 
     /// PyTorch's `step()` without an epoch.
-    fn step(&mut self, opt: &mut Sgd) -> Result<(), ScheduleError> {
+    fn step(&mut self, opt: &mut dyn ParamGroups) -> Result<(), ScheduleError> {
         match self {
             Node::Formula { base, rule } => {
                 let t = base.last_epoch + 1;
@@ -196,7 +196,7 @@ impl Node {
     }
 
     /// PyTorch's `_initial_step()`: `_step_count = 0`, then `step()` in initial mode.
-    fn initial_step(&mut self, opt: &mut Sgd) -> Result<(), ScheduleError> {
+    fn initial_step(&mut self, opt: &mut dyn ParamGroups) -> Result<(), ScheduleError> {
         match self {
             Node::Formula { base, rule } => {
                 let t = base.last_epoch + 1;
@@ -212,7 +212,7 @@ impl Node {
 
     /// `SequentialLR` at a milestone: PyTorch's `child._update_lr(0)` — t = 0, the closed form
     /// if the class has one, else `get_lr()`; the child's step count is not touched.
-    fn restart_at_zero(&mut self, opt: &mut Sgd) -> Result<(), ScheduleError> {
+    fn restart_at_zero(&mut self, opt: &mut dyn ParamGroups) -> Result<(), ScheduleError> {
         match self {
             Node::Formula { base, rule } => {
                 let lrs = match rule.closed_form(base.name.0, 0, &base.base_lrs) {
@@ -323,7 +323,8 @@ impl Node {
     }
 }
 
-/// Any PyTorch learning-rate scheduler attached to an [`Sgd`]; build it with [`Scheduler::new`].
+/// Any PyTorch learning-rate scheduler attached to an optimizer ([`crate::Sgd`] or
+/// [`crate::Adam`], through [`ParamGroups`]); build it with [`Scheduler::new`].
 #[derive(Debug, Clone)]
 pub struct Scheduler {
     node: Node,
@@ -370,7 +371,10 @@ impl Scheduler {
     /// assert!(sched.warnings().is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn new(config: &SchedulerConfig, opt: &mut Sgd) -> Result<Scheduler, ScheduleError> {
+    pub fn new(
+        config: &SchedulerConfig,
+        opt: &mut dyn ParamGroups,
+    ) -> Result<Scheduler, ScheduleError> {
         let mut warnings = Vec::new();
         let node = build::build(config, opt, &mut warnings)?;
         Ok(Scheduler {
@@ -393,7 +397,7 @@ impl Scheduler {
     /// Advance one step (call it after `opt.step()`) and write the new lr (and momentum, for
     /// `CyclicLR` / `OneCycleLR`) into the optimizer. `ReduceLROnPlateau` refuses: it needs the
     /// metric. On an error nothing changes.
-    pub fn step(&mut self, opt: &mut Sgd) -> Result<(), ScheduleError> {
+    pub fn step(&mut self, opt: &mut dyn ParamGroups) -> Result<(), ScheduleError> {
         if self.needs_metric() {
             return Err(ScheduleError::NeedsMetric);
         }
@@ -426,7 +430,7 @@ impl Scheduler {
     /// refuse a metric.
     pub fn step_with_metric(
         &mut self,
-        opt: &mut Sgd,
+        opt: &mut dyn ParamGroups,
         metric: f64,
     ) -> Result<PlateauEvent, ScheduleError> {
         if !self.needs_metric() {
@@ -451,7 +455,11 @@ impl Scheduler {
     /// truncate wrongly at restart boundaries). Later plain `step()`s continue from
     /// `floor(epoch) + 1` but keep the fractional `T_cur`, as in PyTorch. Other schedulers refuse:
     /// `step(epoch)` is deprecated in PyTorch.
-    pub fn step_to_epoch(&mut self, opt: &mut Sgd, epoch: f64) -> Result<(), ScheduleError> {
+    pub fn step_to_epoch(
+        &mut self,
+        opt: &mut dyn ParamGroups,
+        epoch: f64,
+    ) -> Result<(), ScheduleError> {
         if !matches!(self.node, Node::WarmRestarts { .. }) {
             return Err(ScheduleError::Unsupported(format!(
                 "{}: step_to_epoch is only for CosineAnnealingWarmRestarts (PyTorch deprecated \
@@ -504,7 +512,7 @@ impl Scheduler {
     /// PyTorch warns once, on the first user step, if the optimizer has not stepped yet. (Here
     /// this also covers `ReduceLROnPlateau` and `CosineAnnealingWarmRestarts`, whose own `step`
     /// skips PyTorch's check.)
-    fn check_order(&mut self, opt: &Sgd) {
+    fn check_order(&mut self, opt: &dyn ParamGroups) {
         if self.user_steps == 0 && opt.step_count() == 0 {
             self.warnings.push(Warning {
                 kind: WarningKind::StepBeforeOptimizerStep,
@@ -548,7 +556,7 @@ impl Scheduler {
 
     /// Checks that `opt` holds the lr this scheduler set last (after a restore, a saved optimizer
     /// state whose lr was changed by hand, or that belongs to another run, is refused).
-    pub fn check_optimizer(&self, opt: &Sgd) -> Result<(), ScheduleError> {
+    pub fn check_optimizer(&self, opt: &dyn ParamGroups) -> Result<(), ScheduleError> {
         let mine = self.node.last_lr();
         let theirs = opt.lrs();
         let same = mine.len() == theirs.len()
@@ -587,7 +595,7 @@ impl Scheduler {
 
     /// Restore a state saved by [`Scheduler::state`] into a scheduler built from the same config.
     /// Like PyTorch's `load_state_dict` this does not write lrs into the optimizer: restore the
-    /// optimizer's own state ([`Sgd::load_state`]) after constructing the scheduler. The state
+    /// optimizer's own state ([`crate::Sgd::load_state`]) after constructing the scheduler. The state
     /// must have this scheduler's shape and pass the checks of a fresh config (see
     /// `scheduler/restore.rs`); on an error nothing changes.
     pub fn load_state(&mut self, state: SchedulerState) -> Result<(), ScheduleError> {

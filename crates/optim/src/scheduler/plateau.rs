@@ -16,7 +16,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{PlateauMode, ThresholdMode};
-use crate::sgd::Sgd;
+use crate::param_groups::ParamGroups;
 
 /// The state of a `ReduceLROnPlateau`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -127,7 +127,7 @@ impl Plateau {
     }
 
     /// PyTorch's `step(metrics)`; the metric is already known not to be NaN.
-    pub(crate) fn step(&mut self, opt: &mut Sgd, metric: f64) -> PlateauEvent {
+    pub(crate) fn step(&mut self, opt: &mut dyn ParamGroups, metric: f64) -> PlateauEvent {
         self.last_epoch += 1;
         let previous_best = self.best;
         let improved = self.is_better(metric, self.best);

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{AnnealStrategy, LrLambda, ScaleFn, ScaleMode};
 use crate::error::ScheduleError;
 use crate::math::{cos, pow};
-use crate::sgd::Sgd;
+use crate::param_groups::ParamGroups;
 
 /// One formula scheduler's fixed arguments (its varying state lives in `Base`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -117,7 +117,7 @@ impl Rule {
         t: i64,
         initial: bool,
         base_lrs: &[f64],
-        opt: &Sgd,
+        opt: &dyn ParamGroups,
     ) -> Result<Values, ScheduleError> {
         let current = opt.lrs();
         let map = |f: &dyn Fn(f64) -> f64| Values {
@@ -351,7 +351,12 @@ impl Cyclic {
 impl OneCycle {
     /// Walk the phases; pct = (t − start)/(end − start); cos: to + (from − to)/2·(cos(π·pct) + 1),
     /// linear: (to − from)·pct + from. t > total_steps is an error, as in PyTorch.
-    fn get_lr(&self, name: &'static str, t: i64, opt: &Sgd) -> Result<Values, ScheduleError> {
+    fn get_lr(
+        &self,
+        name: &'static str,
+        t: i64,
+        opt: &dyn ParamGroups,
+    ) -> Result<Values, ScheduleError> {
         if t > self.total_steps {
             return Err(ScheduleError::PastTheEnd {
                 scheduler: name,
@@ -361,9 +366,9 @@ impl OneCycle {
         }
         let mut lrs = Vec::with_capacity(self.max_lrs.len());
         let mut momenta = Vec::with_capacity(self.max_lrs.len());
-        for (g, group) in opt.groups().iter().enumerate().take(self.max_lrs.len()) {
+        for g in 0..opt.num_groups().min(self.max_lrs.len()) {
             let anchor = |a: Anchor| match a {
-                Anchor::Initial => group.initial_lr.unwrap_or(group.lr),
+                Anchor::Initial => opt.initial_lr(g).unwrap_or(opt.lr(g)),
                 Anchor::Max => self.max_lrs[g],
                 Anchor::Min => self.min_lrs[g],
             };
