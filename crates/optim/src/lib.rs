@@ -47,8 +47,14 @@
 //! ## Modules
 //! - `sgd`: [`Sgd`], [`SgdConfig`], [`SgdState`], [`StepReport`] (per-tensor norms);
 //!   `sgd_restore`: the checks a saved [`SgdState`] passes before it is loaded.
+//! - `adam`: [`Adam`] (`torch.optim.Adam` and `AdamW`, bit for bit with PyTorch's
+//!   single-tensor algorithm), [`AdamConfig`], [`AdamState`].
+//! - `param_groups`: [`ParamGroups`], what a scheduler reads and writes of an optimizer, so that
+//!   every scheduler drives SGD or Adam (`CyclicLR` / `OneCycleLR` cycle Adam's `betas[0]`).
 //! - `config`: [`OptimizerConfig`] (`[optimizer]` table), [`SchedulerConfig`] (every scheduler,
-//!   PyTorch's keyword names), [`LrLambda`] (the lambdas a config can name).
+//!   PyTorch's keyword names), [`LrLambda`] (a formula in `t`, or a named lambda).
+//! - `formula`: [`Formula`], an lr formula in `t` (`"min(1, (t + 1) / 5) * 0.95 ^ t"`), parsed
+//!   and checked when a config is read, evaluated in f64 as Python evaluates the same lambda.
 //! - `scheduler`: [`Scheduler`] (stepping protocol, `SequentialLR`, `ChainedScheduler`,
 //!   `CosineAnnealingWarmRestarts`, state), its `rules` (the formula schedulers), `plateau`
 //!   (`ReduceLROnPlateau`), `build` (construction in PyTorch's order) and `restore` (the checks
