@@ -7,14 +7,19 @@
 //! fails (for example diverges) is reported in the table and the others go on; the exit status
 //! is then [`RunsFailed::EXIT_CODE`].
 //!
-//! Module map: [`grid`] (configs × grid × seeds into checked runs), [`summary`] (per-setting
-//! statistics, `summary.csv`, the terminal table), [`charts`] (the SVG charts), [`report`]
-//! (`report.html`).
+//! The plan is written to `DIR/sweep.toml` before the first run, and the summary, charts and
+//! report are made from what the run folders hold ([`write_results`]), the code `trainer report`
+//! runs too: both give the same files for the same folder.
+//!
+//! Module map: [`grid`] (configs × grid × seeds into checked runs), [`sweep_file`]
+//! (`sweep.toml`), [`finished`] (which runs finished, from their folders), [`summary`]
+//! (per-setting statistics, `summary.csv`, the terminal table), [`charts`] (the SVG charts),
+//! [`report`] (`report.html`).
 
 use crate::console;
 use std::io::IsTerminal;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::bail;
 use clap::Args;
@@ -27,14 +32,18 @@ use crate::training::{self, Console, RunOptions};
 
 #[path = "compare/charts.rs"]
 mod charts;
+#[path = "compare/finished.rs"]
+mod finished;
 #[path = "compare/grid.rs"]
 mod grid;
 #[path = "compare/report.rs"]
 mod report;
 #[path = "compare/summary.rs"]
 mod summary;
+#[path = "compare/sweep_file.rs"]
+mod sweep_file;
 
-use summary::RunOutcome;
+use sweep_file::Sweep;
 
 /// Flags of `trainer compare`.
 #[derive(Args, Debug)]
@@ -44,10 +53,12 @@ use summary::RunOutcome;
     trainer compare configs/tutorial-steplr.toml --grid scheduler.step_size=1,2 --grid scheduler.gamma=0.5,0.9\n      \
     a 2 x 2 grid over StepLR's arguments\n\n\
     Writes into DIR (default runs/compare-<timestamp>/):\n  \
+    sweep.toml               the plan: the command, its configs, grid and seeds, every run with its config\n  \
     <setting>-seed=<seed>/   each run's folder (config.toml, metrics.csv, trace.csv, model.safetensors, ...)\n  \
     summary.csv              one row per setting: final and best test accuracy, final train loss (mean, std over seeds), ...\n  \
     lr.svg, train_loss.svg, test_accuracy.svg, update_ratio.svg\n  \
-    report.html              the table and the charts in one page that opens offline")]
+    report.html              the table and the charts in one page that opens offline\n\n\
+    `trainer report DIR` rebuilds summary.csv, the charts and report.html from the runs finished so far.")]
 pub struct CompareArgs {
     /// Run configs to compare (the format of `trainer train --config`).
     #[arg(required = true, value_name = "CONFIG.toml")]
@@ -133,72 +144,183 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
             console::eprintln(format_args!("warning: {}: {note}", setting.name));
         }
     }
+    let command = std::iter::once("trainer".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let plan_text = sweep_file::text(
+        &sweep_file::Command {
+            line: command.clone(),
+            configs: args
+                .configs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            seeds: args.seeds.as_deref(),
+            epochs: args.epochs,
+        },
+        &plan,
+    )?;
     let mut folder = match &args.out {
         Some(out) => RunFolder::create(out, args.overwrite, hint)?,
         None => RunFolder::create_fresh(&default_out_dir())?,
     };
+    write_atomic(
+        &folder.dir().join(sweep_file::FILE_NAME),
+        plan_text.as_bytes(),
+    )?;
     training::install_ctrl_c_handler();
 
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
-    let (outcomes, stopped) = train_all(&plan, &data, &mut folder, show_progress)?;
+    let stopped = train_all(&plan, &data, &mut folder, show_progress)?;
     // The comparison is complete (even if no run reached a checkpoint): it replaces the old.
     folder.checkpoint_written()?;
     let out = folder.path().to_path_buf();
 
-    let rows = summary::summarise(&plan, &outcomes);
+    let sweep = Sweep { command, plan };
+    let results = write_results(&out, &sweep)?;
+    console::println(format_args!(
+        "{} runs ({} failed); wrote {}: summary.csv, {}report.html and one folder per run",
+        results.finished + results.failed.len(),
+        results.failed.len(),
+        out.display(),
+        results
+            .charts
+            .iter()
+            .map(|f| format!("{f}, "))
+            .collect::<String>()
+    ));
+    if let Some(stopped) = stopped {
+        return Err(Interrupted {
+            finished: results.finished + results.failed.len(),
+            total: sweep.plan.runs.len(),
+            out,
+            run: stopped,
+        }
+        .into());
+    }
+    results.status()
+}
+
+/// What [`write_results`] found and wrote.
+pub struct Results {
+    /// Runs finished.
+    pub finished: usize,
+    /// The failed runs' folder names, in plan order.
+    pub failed: Vec<String>,
+    /// The runs neither finished nor failed: folder name and why.
+    pub missing: Vec<(String, String)>,
+    /// Runs in the plan.
+    pub total: usize,
+    /// The chart files written.
+    pub charts: Vec<&'static str>,
+}
+
+impl Results {
+    /// `Ok` when every run finished; else [`RunsFailed`] (some failed) or [`RunsMissing`].
+    pub fn status(&self) -> anyhow::Result<()> {
+        if !self.failed.is_empty() {
+            return Err(RunsFailed {
+                failed: self.failed.clone(),
+                total: self.total,
+            }
+            .into());
+        }
+        if !self.missing.is_empty() {
+            return Err(RunsMissing {
+                missing: self.missing.iter().map(|(n, _)| n.clone()).collect(),
+                total: self.total,
+            }
+            .into());
+        }
+        Ok(())
+    }
+}
+
+/// Writes `summary.csv`, the charts and `report.html` into the comparison folder `out` from the
+/// runs its folders hold (finished, failed, missing: see [`finished`]), and prints the table
+/// and the missing runs. Only reads the run folders: a comparison may be running meanwhile.
+/// `compare` calls it when its runs are done, `trainer report` at any time.
+pub fn write_results(out: &Path, sweep: &Sweep) -> anyhow::Result<Results> {
+    let plan = &sweep.plan;
+    let found = finished::read(out, plan);
+    let rows = summary::summarise(plan, &found.outcomes, &found.missing);
     write_atomic(
         &out.join("summary.csv"),
-        summary::csv(&plan, &rows).as_bytes(),
+        summary::csv(plan, &rows).as_bytes(),
     )?;
-    let charts = if outcomes.iter().any(|o| o.result.is_ok()) {
-        charts::draw(&plan, &outcomes)?
+    let charts = if found.outcomes.iter().any(|o| o.result.is_ok()) {
+        charts::draw(plan, &found.outcomes)?
     } else {
         Vec::new()
     };
     for chart in &charts {
         write_atomic(&out.join(chart.file), chart.svg.as_bytes())?;
     }
-    let command = std::iter::once("trainer".to_string())
-        .chain(std::env::args().skip(1))
-        .collect::<Vec<_>>()
-        .join(" ");
     write_atomic(
         &out.join("report.html"),
-        report::html(&command, &plan, &rows, &charts).as_bytes(),
+        report::html(&sweep.command, plan, &rows, &charts, &found.missing).as_bytes(),
     )?;
 
     console::print(format_args!("{}", summary::terminal_table(&rows)));
-    let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
-    let files: Vec<&str> = charts.iter().map(|c| c.file).collect();
-    console::println(format_args!(
-        "{} runs ({} failed); wrote {}: summary.csv, {}report.html and one folder per run",
-        outcomes.len(),
-        failed,
-        out.display(),
-        files.iter().map(|f| format!("{f}, ")).collect::<String>()
-    ));
-    if let Some(stopped) = stopped {
-        return Err(Interrupted {
-            finished: outcomes.len() - 1,
-            total: plan.runs.len(),
-            out,
-            run: stopped,
-        }
-        .into());
+    let missing: Vec<(String, String)> = found
+        .missing
+        .iter()
+        .map(|m| (plan.runs[m.run].dir_name.clone(), m.reason.clone()))
+        .collect();
+    for (name, reason) in &missing {
+        console::println(format_args!("missing: {name}: {reason}"));
     }
-    if failed > 0 {
-        return Err(RunsFailed {
-            failed: outcomes
-                .iter()
-                .filter(|o| o.result.is_err())
-                .map(|o| plan.runs[o.run].dir_name.clone())
-                .collect(),
-            total: outcomes.len(),
-        }
-        .into());
-    }
-    Ok(())
+    Ok(Results {
+        finished: found.outcomes.iter().filter(|o| o.result.is_ok()).count(),
+        failed: found
+            .outcomes
+            .iter()
+            .filter(|o| o.result.is_err())
+            .map(|o| plan.runs[o.run].dir_name.clone())
+            .collect(),
+        missing,
+        total: plan.runs.len(),
+        charts: charts.iter().map(|c| c.file).collect(),
+    })
 }
+
+/// Rebuilds the summary, charts and report of the comparison folder `dir` (its `sweep.toml` and
+/// its run folders): what `trainer report DIR` does.
+pub fn rebuild(dir: &Path) -> anyhow::Result<Results> {
+    let sweep = sweep_file::read(dir)?;
+    write_results(dir, &sweep)
+}
+
+/// The error `trainer report` ends with when no run failed but some have not finished (not
+/// started, under way, or interrupted): everything is written from the finished ones, and the
+/// exit status says so ([`RunsMissing::EXIT_CODE`]).
+#[derive(Debug)]
+pub struct RunsMissing {
+    /// The missing runs' folder names, in plan order.
+    pub missing: Vec<String>,
+    /// Runs in the plan.
+    pub total: usize,
+}
+
+impl RunsMissing {
+    /// The exit status (see [`RunsFailed::EXIT_CODE`] for the others).
+    pub const EXIT_CODE: u8 = 4;
+}
+
+impl std::fmt::Display for RunsMissing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} of {} runs have not finished: {} (the summary, charts and report cover the others)",
+            self.missing.len(),
+            self.total,
+            self.missing.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for RunsMissing {}
 
 /// The error `compare` ends with when some runs failed (diverged, for example) and the others
 /// finished: the summary, charts and report are written, and the exit status says so
@@ -207,13 +329,14 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
 pub struct RunsFailed {
     /// The failed runs' folder names, in plan order.
     pub failed: Vec<String>,
-    /// Runs trained.
+    /// Runs in the plan.
     pub total: usize,
 }
 
 impl RunsFailed {
     /// The exit status: 0 is every run finished, 1 an error before any run (or a file that
-    /// could not be written), 2 a command-line mistake, 130 Ctrl-C.
+    /// could not be written), 2 a command-line mistake, 4 some runs not finished
+    /// ([`RunsMissing`], from `trainer report`), 130 Ctrl-C.
     pub const EXIT_CODE: u8 = 3;
 }
 
@@ -264,16 +387,16 @@ impl std::error::Error for Interrupted {}
 
 /// Trains the plan's runs one after another, each into its own folder. With `show_progress` a
 /// display on standard error shows the run under way (`run i/n` and its name) with a ticking
-/// clock, and below it the run's epoch and step. A failing run is recorded, not fatal; a run
-/// folder that cannot be written is fatal. After Ctrl-C the run under way checkpoints and
-/// nothing further starts: the outcomes end with that run (recorded as interrupted), and its
-/// stop is returned beside them.
+/// clock, and below it the run's epoch and step. A failing run is recorded in its folder
+/// (`failed.txt`, the first line of its error), not fatal; a run folder that cannot be written
+/// is fatal. After Ctrl-C the run under way checkpoints (and gets `interrupted.txt`) and
+/// nothing further starts: its stop is returned.
 fn train_all(
     plan: &grid::Plan,
     data: &training::Data,
     folder: &mut RunFolder,
     show_progress: bool,
-) -> anyhow::Result<(Vec<RunOutcome>, Option<training::Interrupted>)> {
+) -> anyhow::Result<Option<training::Interrupted>> {
     let display = show_progress.then(MultiProgress::new);
     let bar = match &display {
         Some(display) => {
@@ -290,12 +413,10 @@ fn train_all(
         }
         None => ProgressBar::hidden(),
     };
-    let mut outcomes = Vec::with_capacity(plan.runs.len());
     for (index, run) in plan.runs.iter().enumerate() {
         bar.set_prefix(format!("run {}/{}", index + 1, plan.runs.len()));
         bar.set_message(run.dir_name.clone());
         let mut sub = folder.sub_run(&run.dir_name)?;
-        let dir = sub.path().to_path_buf();
         // Every run keeps a trace (the update-ratio chart reads it).
         let config = RunConfig {
             trace: true,
@@ -309,44 +430,40 @@ fn train_all(
             resume_from: None,
             progress: display.clone(),
         };
-        let start = Instant::now();
         let result = training::run(&opts, &mut sub, data);
-        folder.take_back(sub);
-        let seconds = start.elapsed().as_secs_f64();
-        let (result, stopped) = match result {
-            Ok(summary) => (Ok(summary.metrics), None),
+        let stopped = match result {
+            Ok(_) => None,
             Err(e) => match e.downcast::<training::Interrupted>() {
-                Ok(stop) => (
-                    Err(format!(
-                        "interrupted after step {} (checkpointed)",
-                        stop.step
-                    )),
-                    Some(stop),
-                ),
+                Ok(stop) => {
+                    write_atomic(
+                        &sub.dir().join(finished::INTERRUPTED_FILE),
+                        format!("interrupted after step {} (checkpointed)\n", stop.step).as_bytes(),
+                    )?;
+                    Some(stop)
+                }
                 Err(e) => {
                     let first_line = format!("{e:#}")
                         .lines()
                         .next()
                         .unwrap_or("failed")
                         .to_string();
-                    (Err(first_line), None)
+                    write_atomic(
+                        &sub.dir().join(finished::FAILED_FILE),
+                        format!("{first_line}\n").as_bytes(),
+                    )?;
+                    None
                 }
             },
         };
-        outcomes.push(RunOutcome {
-            run: index,
-            dir,
-            seconds,
-            result,
-        });
+        folder.take_back(sub);
         bar.inc(1);
         if stopped.is_some() {
             bar.finish_and_clear();
-            return Ok((outcomes, stopped));
+            return Ok(stopped);
         }
     }
     bar.finish_and_clear();
-    Ok((outcomes, None))
+    Ok(None)
 }
 
 /// The one data folder every run reads (runs share the data loaded once): the configs' `[data]

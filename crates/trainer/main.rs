@@ -22,6 +22,7 @@ mod lr_find;
 mod lr_find_cmd;
 mod outputs;
 mod plot;
+mod report_cmd;
 mod resume;
 mod run_folder;
 mod schedule_cmd;
@@ -61,6 +62,8 @@ enum Command {
     Schedule(schedule_cmd::ScheduleArgs),
     /// Train every combination of configs, grid values and seeds; write a table, plots and a report.
     Compare(compare_cmd::CompareArgs),
+    /// Rebuild summary.csv, the charts and report.html of a `compare --out DIR` from its finished runs.
+    Report(report_cmd::ReportArgs),
     /// The learning-rate range test: train briefly at a growing lr and suggest one.
     LrFind(lr_find_cmd::LrFindArgs),
     /// Measure the GEMM and the training step.
@@ -83,6 +86,7 @@ fn main() -> ExitCode {
         Some(Command::Data(cmd)) => data_cmd::run(cmd),
         Some(Command::Schedule(args)) => schedule_cmd::run(args),
         Some(Command::Compare(args)) => compare_cmd::run(args),
+        Some(Command::Report(args)) => report_cmd::run(args),
         Some(Command::LrFind(args)) => lr_find_cmd::run(args),
         Some(Command::Bench(cmd)) => bench_cmd::run(cmd),
     };
@@ -95,6 +99,10 @@ fn main() -> ExitCode {
         Err(err) if err.is::<compare_cmd::RunsFailed>() => {
             console::eprintln(format_args!("error: {err}"));
             ExitCode::from(compare_cmd::RunsFailed::EXIT_CODE)
+        }
+        Err(err) if err.is::<compare_cmd::RunsMissing>() => {
+            console::eprintln(format_args!("error: {err}"));
+            ExitCode::from(compare_cmd::RunsMissing::EXIT_CODE)
         }
         Err(err) => {
             console::eprintln(format_args!("error: {err:#}"));

@@ -5,11 +5,19 @@
 use std::fmt::Write as _;
 
 use super::charts::Chart;
+use super::finished::MissingRun;
 use super::grid::Plan;
 use super::summary::{cells, header, SettingSummary};
 
-/// The page, for the comparison `plan` run by `command`.
-pub fn html(command: &str, plan: &Plan, rows: &[SettingSummary], charts: &[Chart]) -> String {
+/// The page, for the comparison `plan` run by `command`; `missing` are the runs not finished
+/// (listed after the table).
+pub fn html(
+    command: &str,
+    plan: &Plan,
+    rows: &[SettingSummary],
+    charts: &[Chart],
+    missing: &[MissingRun],
+) -> String {
     let mut page = String::new();
     page.push_str(concat!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
@@ -62,6 +70,7 @@ pub fn html(command: &str, plan: &Plan, rows: &[SettingSummary], charts: &[Chart
         page.push_str("</tr>\n");
     }
     page.push_str("</table>\n");
+    missing_runs(&mut page, plan, missing);
     horizon_notes(&mut page, plan);
     page.push_str("<h2>Charts</h2>\n");
     for chart in charts {
@@ -74,6 +83,30 @@ pub fn html(command: &str, plan: &Plan, rows: &[SettingSummary], charts: &[Chart
     }
     page.push_str("</body>\n</html>\n");
     page
+}
+
+/// The runs not (yet) finished, one item each with why (nothing when every run finished or
+/// failed).
+fn missing_runs(page: &mut String, plan: &Plan, missing: &[MissingRun]) {
+    if missing.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        page,
+        "<h2>Missing runs</h2>\n<p>{} of {} runs have not finished; the table and the charts \
+         cover the others:</p>\n<ul>",
+        missing.len(),
+        plan.runs.len()
+    );
+    for m in missing {
+        let _ = writeln!(
+            page,
+            "<li><code>{}</code>: {}</li>",
+            escape(&plan.runs[m.run].dir_name),
+            escape(&m.reason)
+        );
+    }
+    page.push_str("</ul>\n");
 }
 
 /// The schedule horizons that do not fit their runs, one item per setting naming its runs

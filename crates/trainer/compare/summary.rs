@@ -7,11 +7,13 @@
 //! - best test accuracy and its epoch: the epoch where the mean over seeds of the test accuracy
 //!   is highest, and the accuracies at that epoch (one seed: simply the best epoch);
 //! - final train loss: the last epoch's mean training cross-entropy;
-//! - seconds: wall-clock seconds per run (mean over every run of the setting).
+//! - seconds: seconds per run, the sum of its epochs' `epoch_seconds` in `metrics.csv` (mean
+//!   over every finished or failed run of the setting).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use super::finished::{MissingRun, NOT_STARTED};
 use super::grid::{value_text, Plan};
 use crate::outputs::EpochMetrics;
 
@@ -22,7 +24,7 @@ pub struct RunOutcome {
     pub run: usize,
     /// The run folder.
     pub dir: PathBuf,
-    /// Wall-clock seconds of the run.
+    /// Seconds of the run: the sum of its epochs' seconds.
     pub seconds: f64,
     /// Its metrics, one row per epoch, or the first line of its error.
     pub result: Result<Vec<EpochMetrics>, String>,
@@ -83,8 +85,13 @@ pub struct SettingSummary {
     pub notes: String,
 }
 
-/// Summarises every setting of `plan` from its runs' outcomes.
-pub fn summarise(plan: &Plan, outcomes: &[RunOutcome]) -> Vec<SettingSummary> {
+/// Summarises every setting of `plan` from its runs' outcomes; `missing` are the runs neither
+/// finished nor failed (named in the status).
+pub fn summarise(
+    plan: &Plan,
+    outcomes: &[RunOutcome],
+    missing: &[MissingRun],
+) -> Vec<SettingSummary> {
     plan.settings
         .iter()
         .enumerate()
@@ -117,6 +124,11 @@ pub fn summarise(plan: &Plan, outcomes: &[RunOutcome]) -> Vec<SettingSummary> {
                         .collect()
                 })
                 .unwrap_or_default();
+            let absent: Vec<&MissingRun> = missing
+                .iter()
+                .filter(|m| plan.runs[m.run].setting == index)
+                .collect();
+            let started = absent.iter().any(|m| m.reason != NOT_STARTED);
             let seconds: Vec<f64> = mine.iter().map(|o| o.seconds).collect();
             SettingSummary {
                 name: setting.name.clone(),
@@ -130,7 +142,15 @@ pub fn summarise(plan: &Plan, outcomes: &[RunOutcome]) -> Vec<SettingSummary> {
                 seconds: Stat::of(&seconds).map_or(0.0, |s| s.mean),
                 runs_failed: failures.len(),
                 status: match failures.first() {
-                    None if mine.is_empty() => "not run".to_string(),
+                    None if mine.is_empty() && !started => "not run".to_string(),
+                    None if !absent.is_empty() => format!(
+                        "not finished: {}",
+                        absent
+                            .iter()
+                            .map(|m| format!("seed={}: {}", plan.runs[m.run].seed, m.reason))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
                     None => "ok".to_string(),
                     Some(first) if failures.len() == 1 => format!("failed: {first}"),
                     Some(first) => format!("{} runs failed; {first}", failures.len()),
