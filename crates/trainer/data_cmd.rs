@@ -46,7 +46,7 @@ pub enum DataCommand {
     /// Check the four files of a dataset (header, counts, SHA-256 of the decompressed bytes),
     /// one line per file. Exits non-zero if any file fails.
     #[command(
-        after_help = "Examples:\n  trainer data verify\n  trainer data verify --dir /usr/share/datasets/fashion-mnist"
+        after_help = "Examples:\n  trainer data verify\n  trainer data verify --dir data/fashion-mnist"
     )]
     Verify {
         /// Directory holding the files [default: the first of $FASHION_MNIST_DIR,
