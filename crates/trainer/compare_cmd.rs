@@ -22,6 +22,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::config::RunConfig;
 use crate::outputs::write_atomic;
+use crate::plural::plural;
 use crate::run_folder::RunFolder;
 use crate::training::{self, Console, RunOptions};
 
@@ -171,8 +172,8 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
     let files: Vec<&str> = charts.iter().map(|c| c.file).collect();
     console::println(format_args!(
-        "{} runs ({} failed); wrote {}: summary.csv, {}report.html and one folder per run",
-        outcomes.len(),
+        "{} ({} failed); wrote {}: summary.csv, {}report.html and one folder per run",
+        plural(outcomes.len() as u64, "run"),
         failed,
         out.display(),
         files.iter().map(|f| format!("{f}, ")).collect::<String>()
@@ -221,9 +222,9 @@ impl std::fmt::Display for RunsFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} of {} runs failed: {} (their errors are in the status column above and in summary.csv)",
+            "{} of {} failed: {} (their errors are in the status column above and in summary.csv)",
             self.failed.len(),
-            self.total,
+            plural(self.total as u64, "run"),
             self.failed.join(", ")
         )
     }
@@ -249,9 +250,9 @@ impl std::fmt::Display for Interrupted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "compare interrupted: {} of {} runs finished (summary.csv, the charts and report.html in {} cover them); run {} stopped after step {} with a checkpoint. Continue it with: trainer train --resume {}",
+            "compare interrupted: {} of {} finished (summary.csv, the charts and report.html in {} cover them); run {} stopped after step {} with a checkpoint. Continue it with: trainer train --resume {}",
             self.finished,
-            self.total,
+            plural(self.total as u64, "run"),
             self.out.display(),
             self.run.out.display(),
             self.run.step,

@@ -22,6 +22,7 @@ mod lr_find;
 mod lr_find_cmd;
 mod outputs;
 mod plot;
+mod plural;
 mod resume;
 mod run_folder;
 mod schedule_cmd;

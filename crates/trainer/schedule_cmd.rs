@@ -203,8 +203,8 @@ fn check_metrics(
             "ReduceLROnPlateau needs the monitored metric at every step: pass --metrics with {steps} comma-separated values"
         ),
         (Some(m), true) if m.len() < steps => bail!(
-            "--metrics has {} values but --steps is {steps}: ReduceLROnPlateau needs one metric per step",
-            m.len()
+            "--metrics has {} but --steps is {steps}: ReduceLROnPlateau needs one metric per step",
+            crate::plural::plural(m.len() as u64, "value")
         ),
         (Some(_), false) => bail!("--metrics is only for ReduceLROnPlateau; this scheduler takes no metric, remove --metrics"),
         (m, _) => Ok(m),

@@ -591,11 +591,11 @@ fn print_header(config: &RunConfig, data: &Data, out: &Path, state: &TrainingSta
         },
     ));
     console::println(format_args!(
-        "batch {}, {} epochs, seed {}; {} threads, GEMM kernel {} (the numbers are the same on any)",
+        "batch {}, {}, seed {}; {}, GEMM kernel {} (the numbers are the same on any)",
         config.data.batch_size,
-        config.epochs,
+        crate::plural::plural(config.epochs, "epoch"),
         config.seed,
-        rayon::current_num_threads(),
+        crate::plural::plural(rayon::current_num_threads() as u64, "thread"),
         autograd_lite::gemm::Kernel::active()
     ));
     console::println(format_args!(
