@@ -263,3 +263,62 @@ fn every_data_subcommand_has_an_example_in_its_help() {
         );
     }
 }
+
+/// A `$FASHION_MNIST_DIR` that is not a data directory is passed over to the next place, and
+/// stderr says so: the variable, its path and what is wrong with it.
+#[test]
+fn a_fashion_mnist_dir_without_the_files_is_named_in_a_warning_and_passed_over() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("nothing-here");
+    let incomplete = tmp.path().join("incomplete");
+    std::fs::create_dir(&incomplete).unwrap();
+    std::fs::copy(
+        data_dir().join("t10k-labels-idx1-ubyte.gz"),
+        incomplete.join("t10k-labels-idx1-ubyte.gz"),
+    )
+    .unwrap();
+    let cases: [(&Path, &str, &[&str]); 3] = [
+        (&missing, "no such directory", &["data", "verify"]),
+        (
+            &incomplete,
+            "missing train-images-idx3-ubyte",
+            &["data", "verify"],
+        ),
+        (
+            &missing,
+            "no such directory",
+            &["train", "--epochs", "1", "--max-steps", "1", "--quiet"],
+        ),
+    ];
+    for (env, why, args) in cases {
+        let out_dir = tmp.path().join("run");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_trainer"));
+        cmd.args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("FASHION_MNIST_DIR", env);
+        if args[0] == "train" {
+            cmd.arg("--out").arg(&out_dir);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let warning = format!("warning: $FASHION_MNIST_DIR is {} (", env.display());
+        let err = stderr(&out);
+        let line = err
+            .lines()
+            .find(|l| l.starts_with(&warning))
+            .unwrap_or_else(|| panic!("{args:?}: no warning naming the variable: {err}"));
+        assert!(line.contains(why), "{line}");
+        assert!(
+            line.ends_with(&format!("using {} instead", data_dir().display())),
+            "{line}"
+        );
+    }
+    // A good $FASHION_MNIST_DIR draws no warning.
+    let out = Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(["data", "verify"])
+        .env("FASHION_MNIST_DIR", data_dir())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+}

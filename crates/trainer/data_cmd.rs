@@ -202,7 +202,7 @@ fn default_dir(kind: DatasetKind) -> PathBuf {
 fn verify(dir: Option<&Path>, kind: DatasetKind) -> anyhow::Result<()> {
     let dir = match (dir, kind) {
         (Some(d), _) => d.to_path_buf(),
-        (None, DatasetKind::FashionMnist) => fashion::find_data_dir(None)?,
+        (None, DatasetKind::FashionMnist) => crate::data_dir::find(None)?,
         (None, DatasetKind::Mnist) => default_dir(kind),
     };
     console::println(format_args!("{} in {}", kind.name(), dir.display()));

@@ -36,7 +36,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             mlp.fc2.weight.nrows()
         );
     }
-    let dir = fashion::find_data_dir(args.data_dir.as_deref())?;
+    let dir = crate::data_dir::find(args.data_dir.as_deref())?;
     let test = Dataset::load(&dir, Split::Test)?;
     let mut predictions = Vec::new();
     let eval = evaluate(&mlp, &test.images, &test.labels, &mut predictions);

@@ -14,6 +14,7 @@ mod compare_cmd;
 mod config;
 mod console;
 mod data_cmd;
+mod data_dir;
 mod eval_cmd;
 mod horizon;
 mod input_file;

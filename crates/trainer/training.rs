@@ -127,7 +127,7 @@ pub struct Data {
 
 /// Finds and loads both splits.
 pub fn load_data(dir: Option<&Path>) -> anyhow::Result<Data> {
-    let dir = fashion::find_data_dir(dir)?;
+    let dir = crate::data_dir::find(dir)?;
     let train = Dataset::load(&dir, fashion::Split::Train)?;
     let test = Dataset::load(&dir, fashion::Split::Test)?;
     if train.pixels_per_image() != INPUTS || test.pixels_per_image() != INPUTS {
