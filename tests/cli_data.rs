@@ -322,3 +322,22 @@ fn a_fashion_mnist_dir_without_the_files_is_named_in_a_warning_and_passed_over()
     assert!(out.status.success());
     assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
 }
+
+/// `data verify`'s columns line up: the shape and the checksum start at the same column on
+/// every line, whatever the length of the file name.
+#[test]
+fn verify_lines_up_its_columns() {
+    let out = trainer(&["data", "verify", "--dir", data_dir().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("ok ")).collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    for column in ["u8 [", "sha256 "] {
+        let at: Vec<Option<usize>> = lines.iter().map(|l| l.find(column)).collect();
+        assert!(at[0].is_some(), "{text}");
+        assert!(
+            at.iter().all(|a| *a == at[0]),
+            "`{column}` at {at:?}:\n{text}"
+        );
+    }
+}

@@ -177,6 +177,11 @@ fn summary(data: &IdxData) -> (f64, f64, f64) {
 }
 
 /// One line describing a verified file.
+/// Width of the file-name column of `verify` and `fetch`: `train-images-idx3-ubyte.gz`.
+const NAME_WIDTH: usize = 26;
+/// Width of the shape column: `u8 [60000, 28, 28]`.
+const SHAPE_WIDTH: usize = 18;
+
 fn ok_line(v: &Verified) -> String {
     let name = v.path.file_name().map_or_else(
         || v.path.display().to_string(),
@@ -187,10 +192,11 @@ fn ok_line(v: &Verified) -> String {
     } else {
         "no published value; header and counts checked"
     };
+    let shape = format!("{} {:?}", v.header.element_type.name(), v.header.dims);
+    // Padded to the longest name and shape of the four files (`train-images-idx3-ubyte.gz`,
+    // `u8 [60000, 28, 28]`) so that the columns line up whatever the file.
     format!(
-        "ok    {name}  {} {:?}  sha256 {} ({check})",
-        v.header.element_type.name(),
-        v.header.dims,
+        "ok    {name:<NAME_WIDTH$}  {shape:<SHAPE_WIDTH$}  sha256 {} ({check})",
         v.sha256
     )
 }
