@@ -263,3 +263,81 @@ fn every_data_subcommand_has_an_example_in_its_help() {
         );
     }
 }
+
+/// A `$FASHION_MNIST_DIR` that is not a data directory is passed over to the next place, and
+/// stderr says so: the variable, its path and what is wrong with it.
+#[test]
+fn a_fashion_mnist_dir_without_the_files_is_named_in_a_warning_and_passed_over() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("nothing-here");
+    let incomplete = tmp.path().join("incomplete");
+    std::fs::create_dir(&incomplete).unwrap();
+    std::fs::copy(
+        data_dir().join("t10k-labels-idx1-ubyte.gz"),
+        incomplete.join("t10k-labels-idx1-ubyte.gz"),
+    )
+    .unwrap();
+    let cases: [(&Path, &str, &[&str]); 3] = [
+        (&missing, "no such directory", &["data", "verify"]),
+        (
+            &incomplete,
+            "missing train-images-idx3-ubyte",
+            &["data", "verify"],
+        ),
+        (
+            &missing,
+            "no such directory",
+            &["train", "--epochs", "1", "--max-steps", "1", "--quiet"],
+        ),
+    ];
+    for (env, why, args) in cases {
+        let out_dir = tmp.path().join("run");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_trainer"));
+        cmd.args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("FASHION_MNIST_DIR", env);
+        if args[0] == "train" {
+            cmd.arg("--out").arg(&out_dir);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let warning = format!("warning: $FASHION_MNIST_DIR is {} (", env.display());
+        let err = stderr(&out);
+        let line = err
+            .lines()
+            .find(|l| l.starts_with(&warning))
+            .unwrap_or_else(|| panic!("{args:?}: no warning naming the variable: {err}"));
+        assert!(line.contains(why), "{line}");
+        assert!(
+            line.ends_with(&format!("using {} instead", data_dir().display())),
+            "{line}"
+        );
+    }
+    // A good $FASHION_MNIST_DIR draws no warning.
+    let out = Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(["data", "verify"])
+        .env("FASHION_MNIST_DIR", data_dir())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+}
+
+/// `data verify`'s columns line up: the shape and the checksum start at the same column on
+/// every line, whatever the length of the file name.
+#[test]
+fn verify_lines_up_its_columns() {
+    let out = trainer(&["data", "verify", "--dir", data_dir().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("ok ")).collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    for column in ["u8 [", "sha256 "] {
+        let at: Vec<Option<usize>> = lines.iter().map(|l| l.find(column)).collect();
+        assert!(at[0].is_some(), "{text}");
+        assert!(
+            at.iter().all(|a| *a == at[0]),
+            "`{column}` at {at:?}:\n{text}"
+        );
+    }
+}

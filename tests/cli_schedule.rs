@@ -289,7 +289,12 @@ fn plot_writes_a_well_formed_svg_with_the_series() {
         "--plot",
         svg_path.to_str().expect("utf-8"),
     ]);
-    assert_eq!(stdout(&out).lines().count(), 22);
+    // With --plot, stdout says what was written instead of holding the CSV.
+    assert_eq!(
+        stdout(&out),
+        format!("wrote {}\n", svg_path.display()),
+        "no CSV without --csv"
+    );
     let svg = std::fs::read_to_string(&svg_path).expect("the chart was written");
     let texts = parse_svg(&svg);
     for label in [
@@ -315,7 +320,8 @@ fn plot_writes_a_well_formed_svg_with_the_series() {
         "only the config and the chart: {leftovers:?}"
     );
 
-    // Constant momentum: a single panel, no momentum series.
+    // Constant momentum: a single panel, no momentum series. With --csv the CSV stays on
+    // stdout and the `wrote` line goes to stderr.
     let config = write_config(dir.path(), "run.toml", ISSUE_EXAMPLE);
     let svg_path = dir.path().join("warmup.svg");
     let out = schedule(&[
@@ -325,8 +331,15 @@ fn plot_writes_a_well_formed_svg_with_the_series() {
         "10",
         "--plot",
         svg_path.to_str().expect("utf-8"),
+        "--csv",
     ]);
-    stdout(&out);
+    let csv = stdout(&out);
+    assert_eq!(csv.lines().next(), Some("step,lr,momentum"));
+    assert_eq!(csv.lines().count(), 12, "header, row 0 and 10 steps");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("wrote {}\n", svg_path.display())
+    );
     let texts = parse_svg(&std::fs::read_to_string(&svg_path).expect("written"));
     assert!(texts
         .iter()

@@ -190,6 +190,7 @@ fn every_gallery_picture_is_what_its_config_draws_now() {
         let out = Command::new(env!("CARGO_BIN_EXE_trainer"))
             .arg("schedule")
             .args(&args)
+            .arg("--csv")
             .current_dir(root())
             .output()
             .expect("trainer runs");

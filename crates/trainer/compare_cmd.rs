@@ -27,6 +27,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::config::RunConfig;
 use crate::outputs::write_atomic;
+use crate::plural::plural;
 use crate::run_folder::RunFolder;
 use crate::training::{self, Console, RunOptions};
 
@@ -180,8 +181,8 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     let sweep = Sweep { command, plan };
     let results = write_results(&out, &sweep)?;
     console::println(format_args!(
-        "{} runs ({} failed); wrote {}: summary.csv, {}report.html and one folder per run",
-        results.finished + results.failed.len(),
+        "{} ({} failed); wrote {}: summary.csv, {}report.html and one folder per run",
+        plural((results.finished + results.failed.len()) as u64, "run"),
         results.failed.len(),
         out.display(),
         results
@@ -312,9 +313,9 @@ impl std::fmt::Display for RunsMissing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} of {} runs have not finished: {} (the summary, charts and report cover the others)",
+            "{} of {} have not finished: {} (the summary, charts and report cover the others)",
             self.missing.len(),
-            self.total,
+            plural(self.total as u64, "run"),
             self.missing.join(", ")
         )
     }
@@ -344,9 +345,9 @@ impl std::fmt::Display for RunsFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} of {} runs failed: {} (their errors are in the status column above and in summary.csv)",
+            "{} of {} failed: {} (their errors are in the status column above and in summary.csv)",
             self.failed.len(),
-            self.total,
+            plural(self.total as u64, "run"),
             self.failed.join(", ")
         )
     }
@@ -372,9 +373,9 @@ impl std::fmt::Display for Interrupted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "compare interrupted: {} of {} runs finished (summary.csv, the charts and report.html in {} cover them); run {} stopped after step {} with a checkpoint. Continue it with: trainer train --resume {}",
+            "compare interrupted: {} of {} finished (summary.csv, the charts and report.html in {} cover them); run {} stopped after step {} with a checkpoint. Continue it with: trainer train --resume {}",
             self.finished,
-            self.total,
+            plural(self.total as u64, "run"),
             self.out.display(),
             self.run.out.display(),
             self.run.step,

@@ -46,7 +46,7 @@ pub enum DataCommand {
     /// Check the four files of a dataset (header, counts, SHA-256 of the decompressed bytes),
     /// one line per file. Exits non-zero if any file fails.
     #[command(
-        after_help = "Examples:\n  trainer data verify\n  trainer data verify --dir /usr/share/datasets/fashion-mnist"
+        after_help = "Examples:\n  trainer data verify\n  trainer data verify --dir data/fashion-mnist"
     )]
     Verify {
         /// Directory holding the files [default: the first of $FASHION_MNIST_DIR,
@@ -177,6 +177,11 @@ fn summary(data: &IdxData) -> (f64, f64, f64) {
 }
 
 /// One line describing a verified file.
+/// Width of the file-name column of `verify` and `fetch`: `train-images-idx3-ubyte.gz`.
+const NAME_WIDTH: usize = 26;
+/// Width of the shape column: `u8 [60000, 28, 28]`.
+const SHAPE_WIDTH: usize = 18;
+
 fn ok_line(v: &Verified) -> String {
     let name = v.path.file_name().map_or_else(
         || v.path.display().to_string(),
@@ -187,10 +192,11 @@ fn ok_line(v: &Verified) -> String {
     } else {
         "no published value; header and counts checked"
     };
+    let shape = format!("{} {:?}", v.header.element_type.name(), v.header.dims);
+    // Padded to the longest name and shape of the four files (`train-images-idx3-ubyte.gz`,
+    // `u8 [60000, 28, 28]`) so that the columns line up whatever the file.
     format!(
-        "ok    {name}  {} {:?}  sha256 {} ({check})",
-        v.header.element_type.name(),
-        v.header.dims,
+        "ok    {name:<NAME_WIDTH$}  {shape:<SHAPE_WIDTH$}  sha256 {} ({check})",
         v.sha256
     )
 }
@@ -202,7 +208,7 @@ fn default_dir(kind: DatasetKind) -> PathBuf {
 fn verify(dir: Option<&Path>, kind: DatasetKind) -> anyhow::Result<()> {
     let dir = match (dir, kind) {
         (Some(d), _) => d.to_path_buf(),
-        (None, DatasetKind::FashionMnist) => fashion::find_data_dir(None)?,
+        (None, DatasetKind::FashionMnist) => crate::data_dir::find(None)?,
         (None, DatasetKind::Mnist) => default_dir(kind),
     };
     console::println(format_args!("{} in {}", kind.name(), dir.display()));

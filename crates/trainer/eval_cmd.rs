@@ -11,7 +11,7 @@ use fashion::{Dataset, Split, CLASS_NAMES};
 /// Flags of `trainer eval`.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Example:\n  trainer eval --weights runs/20261129-101500-steplr/model.safetensors"
+    after_help = "Example:\n  trainer train --out runs/steplr\n  trainer eval --weights runs/steplr/model.safetensors"
 )]
 pub struct EvalArgs {
     /// Weights to evaluate (safetensors with PyTorch's names: fc1.weight, fc1.bias, fc2.weight, fc2.bias).
@@ -36,7 +36,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             mlp.fc2.weight.nrows()
         );
     }
-    let dir = fashion::find_data_dir(args.data_dir.as_deref())?;
+    let dir = crate::data_dir::find(args.data_dir.as_deref())?;
     let test = Dataset::load(&dir, Split::Test)?;
     let mut predictions = Vec::new();
     let eval = evaluate(&mlp, &test.images, &test.labels, &mut predictions);

@@ -87,7 +87,11 @@ impl RunLength {
     }
 
     fn describe(&self) -> String {
-        format!("{} scheduler steps ({})", self.steps, self.why)
+        format!(
+            "{} ({})",
+            crate::plural::plural(self.steps, "scheduler step"),
+            self.why
+        )
     }
 }
 
@@ -216,8 +220,8 @@ fn check_node(
                 format!("the run stops at step {s} of the cosine's {t_max}, before it reaches eta_min = {eta_min}")
             } else {
                 format!(
-                    "the cosine reaches eta_min = {eta_min} at step {t_max} and climbs back up for the last {} steps",
-                    s - t_max
+                    "the cosine reaches eta_min = {eta_min} at step {t_max} and climbs back up for the last {}",
+                    crate::plural::plural((s - t_max) as u64, "step")
                 )
             };
             notes.push(format!(
@@ -259,8 +263,8 @@ fn check_node(
                 format!("the run stops at step {s} of the decay's {total_iters}, before the lr reaches 0")
             } else {
                 format!(
-                    "the lr is 0 from step {total_iters} on, for the last {} steps",
-                    s - total_iters
+                    "the lr is 0 from step {total_iters} on, for the last {}",
+                    crate::plural::plural((s - total_iters) as u64, "step")
                 )
             };
             notes.push(format!(

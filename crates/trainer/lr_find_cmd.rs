@@ -22,6 +22,7 @@ use crate::config::RunConfig;
 use crate::console;
 use crate::lr_find::{lr_at, RangeTest, Stop, BETA, DIVERGENCE_FACTOR};
 use crate::outputs::write_atomic;
+use crate::plural::plural;
 use crate::training::{self, CLASSES, INPUTS};
 
 /// The most steps a range test may take (a thousand times the usual 100).
@@ -86,8 +87,8 @@ pub fn run(args: LrFindArgs) -> anyhow::Result<()> {
 
     let points = test.points();
     console::println(format_args!(
-        "{} steps from lr {} to {}; wrote {} and {}",
-        points.len(),
+        "{} from lr {} to {}; wrote {} and {}",
+        plural(points.len() as u64, "step"),
         short(args.start_lr),
         short(points.last().map_or(args.start_lr, |p| p.lr)),
         outputs[0].display(),
@@ -102,9 +103,9 @@ pub fn run(args: LrFindArgs) -> anyhow::Result<()> {
             short(p.lr / 10.0)
         )),
         None => console::println(format_args!(
-            "no suggestion: the test stopped after {} steps, too few to find the steepest fall \
+            "no suggestion: the test stopped after {}, too few to find the steepest fall \
              (it needs at least 12); start from a lower --start-lr or take more --steps",
-            points.len()
+            plural(points.len() as u64, "step")
         )),
     }
     Ok(())

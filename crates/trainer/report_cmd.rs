@@ -13,6 +13,7 @@ use clap::Args;
 
 use crate::compare_cmd;
 use crate::console;
+use crate::plural::plural;
 
 /// Flags of `trainer report`.
 #[derive(Args, Debug)]
@@ -33,9 +34,9 @@ pub struct ReportArgs {
 pub fn run(args: ReportArgs) -> anyhow::Result<()> {
     let results = compare_cmd::rebuild(&args.dir)?;
     console::println(format_args!(
-        "{} of {} runs finished, {} failed, {} missing; wrote {}: summary.csv, {}report.html",
+        "{} of {} finished, {} failed, {} missing; wrote {}: summary.csv, {}report.html",
         results.finished,
-        results.total,
+        plural(results.total as u64, "run"),
         results.failed.len(),
         results.missing.len(),
         args.dir.display(),

@@ -78,15 +78,17 @@ pub fn resume(
     config.trace |= trace_flag;
     if config.epochs < epochs_done {
         bail!(
-            "cannot resume {} with epochs = {}: the run has done {epochs_done} epochs already; give --epochs {epochs_done} or more (or leave it out)",
+            "cannot resume {} with epochs = {}: the run has done {} already; give --epochs {epochs_done} or more (or leave it out)",
             dir.display(),
-            config.epochs
+            config.epochs,
+            crate::plural::plural(epochs_done as u64, "epoch")
         );
     }
     if let Some(max_steps) = config.max_steps.filter(|&m| m < steps_done) {
         bail!(
-            "cannot resume {} with max_steps = {max_steps}: the run has taken {steps_done} steps already; give --max-steps {steps_done} or more (or leave it out)",
-            dir.display()
+            "cannot resume {} with max_steps = {max_steps}: the run has taken {} already; give --max-steps {steps_done} or more (or leave it out)",
+            dir.display(),
+            crate::plural::plural(steps_done as u64, "step")
         );
     }
     config.validate()?;

@@ -22,7 +22,8 @@ const TRAINER_KEYS: [&str; 2] = ["interval", "monitor"];
 
 /// Flags of `trainer schedule`.
 #[derive(Args, Debug)]
-#[command(after_help = "Example:\n  \
+#[command(after_help = "Examples:\n  \
+    trainer schedule --config examples/schedules/warmup_exponential.toml --steps 10\n  \
     trainer schedule --config examples/schedules/warmup_exponential.toml --steps 10 --plot lr.svg\n  \
     trainer schedule --config examples/schedules/plateau.toml --steps 8 --metrics 88,88,88,89,89,89,89,90\n\n\
     The config is a run config (other tables and keys are ignored), for example:\n  \
@@ -43,9 +44,13 @@ pub struct ScheduleArgs {
         allow_hyphen_values = true
     )]
     pub metrics: Option<Vec<f64>>,
-    /// Also draw the lr (and the momentum, when it varies) as an SVG chart here.
+    /// Draw the lr (and the momentum, when it varies) as an SVG chart here instead of printing
+    /// the CSV; prints `wrote OUT.svg`.
     #[arg(long, value_name = "OUT.svg")]
     pub plot: Option<PathBuf>,
+    /// With --plot, print the CSV on stdout as well (the `wrote` line then goes to stderr).
+    #[arg(long, requires = "plot")]
+    pub csv: bool,
 }
 
 /// One CSV row.
@@ -122,13 +127,23 @@ pub fn run(args: ScheduleArgs) -> anyhow::Result<()> {
         // `{}` on f64 is the shortest representation that reads back to the same value.
         let _ = writeln!(csv, "{},{},{}", row.step, row.lr, row.momentum);
     }
-    if let Some(path) = &args.plot {
-        let name = scheduler
-            .as_ref()
-            .map_or("constant lr", SchedulerConfig::name);
-        draw(path, name, &rows)?;
+    // stdout holds one thing: the CSV, or with --plot the `wrote` line (the CSV too with --csv,
+    // and then the `wrote` line moves to stderr so that stdout stays a CSV).
+    match &args.plot {
+        None => console::print(format_args!("{csv}")),
+        Some(path) => {
+            let name = scheduler
+                .as_ref()
+                .map_or("constant lr", SchedulerConfig::name);
+            draw(path, name, &rows)?;
+            if args.csv {
+                console::print(format_args!("{csv}"));
+                console::eprintln(format_args!("wrote {}", path.display()));
+            } else {
+                console::println(format_args!("wrote {}", path.display()));
+            }
+        }
     }
-    console::print(format_args!("{csv}"));
     Ok(())
 }
 
@@ -203,8 +218,8 @@ fn check_metrics(
             "ReduceLROnPlateau needs the monitored metric at every step: pass --metrics with {steps} comma-separated values"
         ),
         (Some(m), true) if m.len() < steps => bail!(
-            "--metrics has {} values but --steps is {steps}: ReduceLROnPlateau needs one metric per step",
-            m.len()
+            "--metrics has {} but --steps is {steps}: ReduceLROnPlateau needs one metric per step",
+            crate::plural::plural(m.len() as u64, "value")
         ),
         (Some(_), false) => bail!("--metrics is only for ReduceLROnPlateau; this scheduler takes no metric, remove --metrics"),
         (m, _) => Ok(m),

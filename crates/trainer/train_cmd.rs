@@ -10,6 +10,7 @@ use toml::Value;
 use crate::config::RunConfig;
 use crate::horizon;
 use crate::outputs::{default_out_dir, write_atomic};
+use crate::plural::plural;
 use crate::resume;
 use crate::run_folder::RunFolder;
 use crate::scheduler_flag;
@@ -18,7 +19,7 @@ use crate::training::{self, RunOptions};
 /// Flags of `trainer train` (and of `trainer` alone). Flags override the config file.
 #[derive(Args, Debug, Default, Clone)]
 #[command(
-    after_help = "Examples:\n  trainer train                                  the tutorial's StepLR experiment\n  trainer train --scheduler plateau              ReduceLROnPlateau(mode='max', factor=0.5, patience=1) on test accuracy\n  trainer train --config configs/cosine.toml --epochs 10 --trace\n  trainer train --resume runs/20261129-101500-steplr"
+    after_help = "Examples:\n  trainer train                                  the tutorial's StepLR experiment\n  trainer train --scheduler plateau              ReduceLROnPlateau(mode='max', factor=0.5, patience=1) on test accuracy\n  trainer train --config configs/cosine.toml --epochs 10 --trace --out runs/cosine\n  trainer train --resume runs/cosine                 carry on from the run's last checkpoint (after Ctrl-C, say)"
 )]
 pub struct TrainArgs {
     /// Run configuration (TOML with PyTorch's names); flags override its keys.
@@ -303,9 +304,9 @@ fn print_summary(opts: &RunOptions, out: &std::path::Path, summary: &training::R
         .unwrap_or(last);
     let train_seconds: f64 = summary.metrics.iter().map(|m| m.train_seconds).sum();
     console::println(format_args!(
-        "done: {} steps in {} epochs ({:.2} s training); final test accuracy {:.2}% (loss {:.4}), best {:.2}% at epoch {}",
-        summary.steps,
-        summary.metrics.len(),
+        "done: {} in {} ({:.2} s training); final test accuracy {:.2}% (loss {:.4}), best {:.2}% at epoch {}",
+        plural(summary.steps, "step"),
+        plural(summary.metrics.len() as u64, "epoch"),
         train_seconds,
         last.test_accuracy,
         last.test_loss,

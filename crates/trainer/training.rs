@@ -127,7 +127,7 @@ pub struct Data {
 
 /// Finds and loads both splits.
 pub fn load_data(dir: Option<&Path>) -> anyhow::Result<Data> {
-    let dir = fashion::find_data_dir(dir)?;
+    let dir = crate::data_dir::find(dir)?;
     let train = Dataset::load(&dir, fashion::Split::Train)?;
     let test = Dataset::load(&dir, fashion::Split::Test)?;
     if train.pixels_per_image() != INPUTS || test.pixels_per_image() != INPUTS {
@@ -591,11 +591,11 @@ fn print_header(config: &RunConfig, data: &Data, out: &Path, state: &TrainingSta
         },
     ));
     console::println(format_args!(
-        "batch {}, {} epochs, seed {}; {} threads, GEMM kernel {} (the numbers are the same on any)",
+        "batch {}, {}, seed {}; {}, GEMM kernel {} (the numbers are the same on any)",
         config.data.batch_size,
-        config.epochs,
+        crate::plural::plural(config.epochs, "epoch"),
         config.seed,
-        rayon::current_num_threads(),
+        crate::plural::plural(rayon::current_num_threads() as u64, "thread"),
         autograd_lite::gemm::Kernel::active()
     ));
     console::println(format_args!(

@@ -43,6 +43,15 @@ pub fn missing_files(dir: &Path) -> Option<String> {
     (!missing.is_empty()).then(|| format!("missing {}", missing.join(", ")))
 }
 
+/// `$FASHION_MNIST_DIR` and why it is not a complete data directory, if it is set (non-empty)
+/// and is not one. [`find_data_dir`] passes over such a directory to the next place; a program
+/// should say so, since the user named it on purpose.
+pub fn env_dir_problem() -> Option<(PathBuf, String)> {
+    let dir = PathBuf::from(std::env::var_os(DATA_DIR_ENV).filter(|v| !v.is_empty())?);
+    let why = missing_files(&dir)?;
+    Some((dir, why))
+}
+
 /// Find the Fashion-MNIST directory.
 ///
 /// With `explicit`, that directory must hold the files (it is not a first guess to fall back
