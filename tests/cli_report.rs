@@ -222,6 +222,15 @@ fn failed_runs_make_the_status_3_even_with_missing_ones() {
         summary.contains(",2,2 runs failed; seed=0: the run diverged"),
         "{summary}"
     );
+
+    // With no run finished any more, the old charts go (the page has none) and the table stays.
+    std::fs::remove_dir_all(out.join("exp-lr=0.1-seed=0")).unwrap();
+    assert_eq!(report(&out).status.code(), Some(3));
+    for f in &OUTPUTS[2..] {
+        assert!(!out.join(f).exists(), "{f} left from an earlier report");
+    }
+    assert!(!read(&out.join("report.html")).contains("<svg"));
+    assert!(read(&out.join("summary.csv")).contains(",0,not run,"));
 }
 
 #[test]

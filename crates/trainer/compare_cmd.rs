@@ -21,7 +21,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
@@ -257,6 +257,17 @@ pub fn write_results(out: &Path, sweep: &Sweep) -> anyhow::Result<Results> {
     };
     for chart in &charts {
         write_atomic(&out.join(chart.file), chart.svg.as_bytes())?;
+    }
+    // Charts of an earlier report that this one has none for (no run finished any more).
+    for file in charts::FILES {
+        if !charts.iter().any(|c| c.file == file) {
+            match std::fs::remove_file(out.join(file)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(e).with_context(|| format!("cannot remove the old {file}"));
+                }
+                _ => {}
+            }
+        }
     }
     write_atomic(
         &out.join("report.html"),

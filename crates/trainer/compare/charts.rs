@@ -17,6 +17,14 @@ use crate::plot::{band_chart_svg, BandPanel, BandSeries, Marks, YScale};
 /// The layers whose update-to-weight ratio is drawn.
 pub const RATIO_LAYERS: [&str; 2] = ["fc1.weight", "fc2.weight"];
 
+/// Every chart file a comparison may hold (a report with no finished run removes them).
+pub const FILES: [&str; 4] = [
+    "lr.svg",
+    "train_loss.svg",
+    "test_accuracy.svg",
+    "update_ratio.svg",
+];
+
 /// At most this many points per line: longer curves are thinned evenly (after smoothing).
 const MAX_POINTS: usize = 1000;
 
@@ -226,7 +234,7 @@ pub fn draw(plan: &Plan, outcomes: &[RunOutcome]) -> anyhow::Result<Vec<Chart>> 
 
     let lr = series_of(&|t| t.lr.clone(), 1);
     charts.push(Chart {
-        file: "lr.svg",
+        file: FILES[0],
         title: "Learning rate per optimizer step".to_string(),
         svg: band_chart_svg(
             "Learning rate per optimizer step",
@@ -244,7 +252,7 @@ pub fn draw(plan: &Plan, outcomes: &[RunOutcome]) -> anyhow::Result<Vec<Chart>> 
     let loss = series_of(&|t| t.loss.clone(), w);
     let loss_title = format!("Train loss per optimizer step (moving average of {w} steps)");
     charts.push(Chart {
-        file: "train_loss.svg",
+        file: FILES[1],
         svg: band_chart_svg(
             &loss_title,
             step,
@@ -283,7 +291,7 @@ pub fn draw(plan: &Plan, outcomes: &[RunOutcome]) -> anyhow::Result<Vec<Chart>> 
         })
         .collect();
     charts.push(Chart {
-        file: "test_accuracy.svg",
+        file: FILES[2],
         title: "Test accuracy per epoch".to_string(),
         svg: band_chart_svg(
             "Test accuracy per epoch (10,000 test images, after each epoch)",
@@ -314,7 +322,7 @@ pub fn draw(plan: &Plan, outcomes: &[RunOutcome]) -> anyhow::Result<Vec<Chart>> 
         "Update-to-weight norm ratio ||lr·d|| / ||w|| per step (moving average of {w} steps)"
     );
     charts.push(Chart {
-        file: "update_ratio.svg",
+        file: FILES[3],
         svg: band_chart_svg(&ratio_title, step, &note, &ratio_panels)?,
         title: ratio_title,
     });

@@ -143,7 +143,7 @@ pub fn read(dir: &Path) -> anyhow::Result<Sweep> {
     let path = dir.join(FILE_NAME);
     if !path.exists() {
         bail!(
-            "{} is not a comparison folder: it has no {FILE_NAME} (which `trainer compare --out DIR` writes before its first run); give the folder of a comparison",
+            "{} is not a comparison folder: it has no {FILE_NAME} (which `trainer compare --out DIR` writes before its first run; comparisons made before `trainer report` existed have none); give the folder of a comparison",
             dir.display()
         );
     }
@@ -225,4 +225,82 @@ pub fn read(dir: &Path) -> anyhow::Result<Sweep> {
         command: file.command,
         plan,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare_cmd::grid::parse_value;
+
+    /// A plan whose grid values are of every kind a `--grid` can give, with a horizon note.
+    fn plan() -> Plan {
+        let config = RunConfig::parse(
+            "epochs = 2\nseed = 3\n[optimizer]\nname = \"SGD\"\nlr = 0.1\nmomentum = 0.9\n[scheduler]\nname = \"StepLR\"\nstep_size = 1\ngamma = 0.5\n",
+        )
+        .unwrap();
+        let values = vec![
+            parse_value("1e-3"),
+            parse_value("[2, 4]"),
+            parse_value("text"),
+        ];
+        Plan {
+            axes: ["optimizer.lr", "scheduler.milestones", "data.dir"]
+                .iter()
+                .zip(&values)
+                .map(|(k, v)| GridAxis {
+                    key: k.to_string(),
+                    values: vec![v.clone()],
+                })
+                .collect(),
+            settings: vec![Setting {
+                name: "s-lr=0.001".into(),
+                config_name: "s".into(),
+                values,
+                notes: vec!["scheduler.T_max = 9 but the run has 470 steps".into()],
+            }],
+            runs: (0..2)
+                .map(|seed| PlannedRun {
+                    setting: 0,
+                    seed,
+                    dir_name: format!("s-lr=0.001-seed={seed}"),
+                    config: RunConfig {
+                        seed,
+                        ..config.clone()
+                    },
+                })
+                .collect(),
+            seeds_per_setting: 2,
+        }
+    }
+
+    #[test]
+    fn the_plan_reads_back_as_written() {
+        let plan = plan();
+        let command = Command {
+            line: "trainer compare s.toml --seeds 0,1".into(),
+            configs: vec!["s.toml".into()],
+            seeds: Some(&[0, 1]),
+            epochs: None,
+        };
+        let dir = std::env::temp_dir().join(format!("sweep-file-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(FILE_NAME), text(&command, &plan).unwrap()).unwrap();
+        let back = read(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(back.command, command.line);
+        assert_eq!(back.plan.axes, plan.axes);
+        assert_eq!(back.plan.seeds_per_setting, 2);
+        let (a, b) = (&back.plan.settings[0], &plan.settings[0]);
+        assert_eq!(
+            (&a.name, &a.config_name, &a.values, &a.notes),
+            (&b.name, &b.config_name, &b.values, &b.notes)
+        );
+        for (a, b) in back.plan.runs.iter().zip(&plan.runs) {
+            assert_eq!(
+                (a.setting, a.seed, &a.dir_name),
+                (b.setting, b.seed, &b.dir_name)
+            );
+            assert_eq!(a.config.to_toml().unwrap(), b.config.to_toml().unwrap());
+        }
+    }
 }
