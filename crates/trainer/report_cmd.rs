@@ -18,7 +18,8 @@ use crate::plural::plural;
 /// Flags of `trainer report`.
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
-    trainer report runs/compare-20260101-120000\n      \
+    trainer compare configs/exponential.toml --seeds 0,1 --epochs 1 --out runs/compare-small\n  \
+    trainer report runs/compare-small\n      \
     the summary, charts and report of the runs finished so far (also while the comparison runs)\n\n\
     Exit status: 0 every run finished; 3 some run failed; 4 none failed but some have not\n\
     finished (not started, under way or interrupted); 1 DIR is not a comparison folder or a\n\
