@@ -15,13 +15,13 @@ use anyhow::{bail, Context};
 use autograd_lite::{Mlp, TrainStep};
 use clap::Args;
 use fashion::DropLast;
-use optim::Sgd;
 use plotters::prelude::*;
 
 use crate::config::RunConfig;
 use crate::console;
 use crate::lr_find::{lr_at, RangeTest, Stop, BETA, DIVERGENCE_FACTOR};
 use crate::outputs::write_atomic;
+use crate::plot::plot_error;
 use crate::plural::plural;
 use crate::training::{self, CLASSES, INPUTS};
 
@@ -143,11 +143,8 @@ fn range_test(
     data: &training::Data,
 ) -> anyhow::Result<RangeTest> {
     let mut mlp = Mlp::new(INPUTS, config.model.hidden as usize, CLASSES, config.seed);
-    let optimizer: optim::OptimizerConfig = toml::Value::Table(config.optimizer.clone())
-        .try_into()
-        .map_err(|e: toml::de::Error| anyhow::anyhow!("in [optimizer]: {}", e.message().trim()))?;
-    let lens: Vec<usize> = mlp.params().iter().map(|p| p.len()).collect();
-    let mut sgd = Sgd::new(&optimizer.sgd, &lens).context("in [optimizer]")?;
+    // The scheduler is not built: the range test sets every step's lr itself.
+    let mut sgd = training::build_sgd(config, &mlp)?;
 
     let batch_size = config.data.batch_size as usize;
     let n = data.train.len();
@@ -294,12 +291,6 @@ fn chart(test: &RangeTest, suggestion: Option<f64>) -> anyhow::Result<String> {
         root.present().map_err(plot_error)?;
     }
     Ok(svg)
-}
-
-fn plot_error<E: std::error::Error + Send + Sync + 'static>(
-    e: DrawingAreaErrorKind<E>,
-) -> anyhow::Error {
-    anyhow::anyhow!("drawing the lr-find chart failed: {e}")
 }
 
 #[cfg(test)]

@@ -208,7 +208,8 @@ fn tick(v: f64) -> String {
     }
 }
 
-fn plot_error<E: std::error::Error + Send + Sync + 'static>(
+/// A plotters drawing error as an `anyhow` error.
+pub fn plot_error<E: std::error::Error + Send + Sync + 'static>(
     e: DrawingAreaErrorKind<E>,
 ) -> anyhow::Error {
     anyhow::anyhow!("drawing the chart failed: {e}")

@@ -179,13 +179,18 @@ pub fn initial_weights(config: &RunConfig) -> anyhow::Result<Option<Mlp>> {
     Ok(Some(mlp))
 }
 
-/// The optimizer and scheduler a config describes.
-pub fn build_optimizer(config: &RunConfig, mlp: &Mlp) -> anyhow::Result<(Sgd, Option<Scheduler>)> {
+/// The optimizer the config's `[optimizer]` table describes, for `mlp`'s parameters.
+pub fn build_sgd(config: &RunConfig, mlp: &Mlp) -> anyhow::Result<Sgd> {
     let sgd_config: optim::OptimizerConfig = toml::Value::Table(config.optimizer.clone())
         .try_into()
         .map_err(|e: toml::de::Error| anyhow::anyhow!("in [optimizer]: {}", e.message().trim()))?;
     let lens: Vec<usize> = mlp.params().iter().map(|p| p.len()).collect();
-    let mut sgd = Sgd::new(&sgd_config.sgd, &lens).context("in [optimizer]")?;
+    Sgd::new(&sgd_config.sgd, &lens).context("in [optimizer]")
+}
+
+/// The optimizer and scheduler a config describes.
+pub fn build_optimizer(config: &RunConfig, mlp: &Mlp) -> anyhow::Result<(Sgd, Option<Scheduler>)> {
+    let mut sgd = build_sgd(config, mlp)?;
     let scheduler = match config.scheduler_class_table() {
         None => None,
         Some(table) => {
