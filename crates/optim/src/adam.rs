@@ -21,7 +21,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{check_tensors, OptimError};
+use crate::error::{check_non_negative, check_tensors, OptimError};
 use crate::math::pow;
 
 /// The keyword arguments of `torch.optim.Adam` and `torch.optim.AdamW`. `Default` gives Adam's
@@ -73,15 +73,7 @@ impl AdamConfig {
             ("eps", self.eps),
             ("weight_decay", self.weight_decay),
         ];
-        for (key, value) in non_negative {
-            if !(value.is_finite() && value >= 0.0) {
-                return Err(OptimError::InvalidArgument {
-                    key,
-                    value: value.to_string(),
-                    allowed: "a finite number >= 0",
-                });
-            }
-        }
+        check_non_negative(&non_negative)?;
         for (key, value) in [("betas[0]", self.betas[0]), ("betas[1]", self.betas[1])] {
             if !(0.0..1.0).contains(&value) {
                 return Err(OptimError::InvalidArgument {

@@ -258,3 +258,18 @@ pub(crate) fn check_tensors(
     }
     Ok(())
 }
+
+/// PyTorch's `if not 0.0 <= value` constructor check, for each `(keyword, value)`, with NaN and
+/// infinities refused too: the first that fails is the error.
+pub(crate) fn check_non_negative(checks: &[(&'static str, f64)]) -> Result<(), OptimError> {
+    for &(key, value) in checks {
+        if !(value.is_finite() && value >= 0.0) {
+            return Err(OptimError::InvalidArgument {
+                key,
+                value: value.to_string(),
+                allowed: "a finite number >= 0",
+            });
+        }
+    }
+    Ok(())
+}

@@ -17,7 +17,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{check_tensors, OptimError};
+use crate::error::{check_non_negative, check_tensors, OptimError};
 
 fn default_lr() -> f64 {
     1e-3
@@ -71,15 +71,7 @@ impl SgdConfig {
             ("momentum", self.momentum),
             ("weight_decay", self.weight_decay),
         ];
-        for (key, value) in non_negative {
-            if !(value.is_finite() && value >= 0.0) {
-                return Err(OptimError::InvalidArgument {
-                    key,
-                    value: value.to_string(),
-                    allowed: "a finite number >= 0",
-                });
-            }
-        }
+        check_non_negative(&non_negative)?;
         if self.momentum > 1.0 {
             // PyTorch accepts it; the momentum buffer then grows without bound.
             return Err(OptimError::InvalidArgument {
