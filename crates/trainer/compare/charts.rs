@@ -12,7 +12,10 @@ use anyhow::{bail, Context};
 
 use super::grid::Plan;
 use super::summary::RunOutcome;
-use crate::plot::{band_chart_svg, BandPanel, BandSeries, Marks, YScale};
+use band_charts::{band_chart_svg, BandPanel, BandSeries, Marks, YScale};
+
+#[path = "band_charts.rs"]
+mod band_charts;
 
 /// The layers whose update-to-weight ratio is drawn.
 pub const RATIO_LAYERS: [&str; 2] = ["fc1.weight", "fc2.weight"];
