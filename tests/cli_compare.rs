@@ -243,6 +243,18 @@ fn points(tag: &str) -> usize {
     attribute(tag, "points").unwrap().split_whitespace().count()
 }
 
+/// The (x, y) pixel points of a polyline tag.
+fn xy_points(tag: &str) -> Vec<(i64, i64)> {
+    attribute(tag, "points")
+        .unwrap()
+        .split_whitespace()
+        .map(|p| {
+            let (x, y) = p.split_once(',').unwrap();
+            (x.parse().unwrap(), y.parse().unwrap())
+        })
+        .collect()
+}
+
 #[test]
 fn two_configs_by_a_grid_by_two_seeds() {
     let dir = tempfile::tempdir().unwrap();
@@ -408,6 +420,20 @@ fn two_configs_by_a_grid_by_two_seeds() {
                     points(t) == 2 && attribute(t, "stroke-width").as_deref() == Some("2")
                 });
                 assert_eq!(whiskers.count(), 1, "{file}: whiskers of {name}");
+            } else if file == "lr.svg" {
+                // The lr is drawn as steps: only flat and vertical segments, one point per
+                // step where it holds, two where it changes (the cosine's every step).
+                let lr: Vec<&str> = lines.filter(|t| points(t) >= 30).collect();
+                assert_eq!(lr.len(), panels, "{file}: lines of {name}");
+                let xy = xy_points(lr[0]);
+                let steps = if name.starts_with("cosine") { 59 } else { 30 };
+                assert_eq!(xy.len(), steps, "{file}: points of {name}");
+                for pair in xy.windows(2) {
+                    assert!(
+                        pair[0].0 == pair[1].0 || pair[0].1 == pair[1].1,
+                        "{file}: {name} has a sloped segment {pair:?}"
+                    );
+                }
             } else {
                 assert_eq!(
                     lines.filter(|t| points(t) == 30).count(),

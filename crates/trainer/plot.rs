@@ -1,5 +1,9 @@
-//! Small SVG line charts (plotters): one or more panels stacked vertically, each with axes,
-//! axis labels, a legend and one line per series in a colour-blind-friendly palette.
+//! Small SVG step charts (plotters) of per-step values such as a schedule's lr: one or more
+//! panels stacked vertically, each with axes, axis labels and one line per series in a
+//! colour-blind-friendly palette (a legend when a panel has several; one series is named by
+//! its axis label). Each value holds until the next step, so the lines are drawn as steps
+//! ([`steps`]: across, then down or up), and a y axis of non-negative values starts at 0, so a
+//! 4% decay looks like 4%.
 //! The file is written whole (a temporary file and a rename, [`crate::outputs::write_atomic`]),
 //! so a failed run never leaves a half-written chart.
 //!
@@ -122,9 +126,16 @@ where
 {
     let points = || panel.series.iter().flat_map(|s| s.points.iter().copied());
     let (x_min, x_max) = padded_range(points().map(|p| p.0), 0.0);
-    let (y_min, y_max) = padded_range(points().map(|p| p.1), 0.05);
+    let legend = panel.series.len() > 1;
+    let (y_min, y_max) = match from_zero(points().map(|p| p.1)) {
+        // Room above the lines for the legend, so that it hides none of them.
+        Some(top) if legend => (0.0, top * 1.2),
+        Some(top) => (0.0, top),
+        None => padded_range(points().map(|p| p.1), 0.05),
+    };
     let mut chart = ChartBuilder::on(area)
         .margin(12)
+        .margin_right(24)
         .x_label_area_size(45)
         .y_label_area_size(90)
         .build_cartesian_2d(x_min..x_max, y_min..y_max)
@@ -143,27 +154,56 @@ where
     for (i, s) in panel.series.iter().enumerate() {
         let colour = PALETTE[i % PALETTE.len()];
         chart
-            .draw_series(LineSeries::new(
-                s.points.iter().copied(),
-                colour.stroke_width(2),
-            ))
+            .draw_series(LineSeries::new(steps(&s.points), colour.stroke_width(2)))
             .map_err(plot_error)?
             .label(s.name.as_str())
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
             });
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(("sans-serif", 15))
-        .margin(12)
-        .legend_area_size(30)
-        .background_style(WHITE.mix(0.85))
-        .border_style(TRANSPARENT)
-        .draw()
-        .map_err(plot_error)?;
+    if legend {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font(("sans-serif", 15))
+            .margin(12)
+            .legend_area_size(30)
+            .background_style(WHITE.mix(0.85))
+            .border_style(TRANSPARENT)
+            .draw()
+            .map_err(plot_error)?;
+    }
     Ok(())
+}
+
+/// The points of a step line through `points`: each value held until the next point's x, then
+/// a vertical jump (`(0, a) (1, b)` becomes `(0, a) (1, a) (1, b)`), so a schedule that changes
+/// once per epoch shows flat stretches and sharp cuts, not slopes.
+pub fn steps(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(points.len() * 2);
+    for (i, &(x, y)) in points.iter().enumerate() {
+        if i > 0 {
+            let (_, before) = points[i - 1];
+            if before != y {
+                out.push((x, before));
+            }
+        }
+        out.push((x, y));
+    }
+    out
+}
+
+/// The top of a y axis from 0 (5% above the highest value, 1 for all zeros), when every value
+/// is at least 0; `None` when some value is negative.
+pub fn from_zero(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let mut top = 0.0f64;
+    for v in values {
+        if v < 0.0 {
+            return None;
+        }
+        top = top.max(v);
+    }
+    Some(if top > 0.0 { top * 1.05 } else { 1.0 })
 }
 
 /// Min and max of `values`, widened by `pad` of the span (or ±half a unit of scale when flat).
@@ -229,6 +269,32 @@ mod tests {
         assert_eq!(tick(-0.0143), "-0.0143");
         assert_eq!(tick(snap_to_zero(-1.73e-18, 0.1)), "0");
         assert_eq!(tick(snap_to_zero(4e-5, 1e-4)), "4.00e-5");
+    }
+
+    #[test]
+    fn steps_hold_each_value_until_the_next_point() {
+        let line = steps(&[(0.0, 0.1), (1.0, 0.1), (2.0, 0.096), (3.0, 0.096)]);
+        assert_eq!(
+            line,
+            [
+                (0.0, 0.1),
+                (1.0, 0.1),
+                (2.0, 0.1),
+                (2.0, 0.096),
+                (3.0, 0.096)
+            ]
+        );
+        assert!(steps(&[]).is_empty());
+    }
+
+    #[test]
+    fn non_negative_axes_start_at_zero() {
+        assert_eq!(
+            from_zero([0.1, 0.096].into_iter()),
+            Some(0.10500000000000001)
+        );
+        assert_eq!(from_zero([0.0].into_iter()), Some(1.0));
+        assert_eq!(from_zero([-0.1, 1.0].into_iter()), None);
     }
 
     #[test]

@@ -5,13 +5,16 @@
 use anyhow::bail;
 use plotters::prelude::*;
 
-use crate::plot::{padded_range, plot_error, tick};
+use crate::plot::{from_zero, padded_range, plot_error, steps, tick};
 
 /// The y axis of a [`BandPanel`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum YScale {
     /// Evenly spaced values.
     Linear,
+    /// Evenly spaced values from 0 (when no value is negative), so that a small change looks
+    /// small: the lr.
+    LinearFromZero,
     /// Evenly spaced powers of ten (non-positive points are left out).
     Log,
 }
@@ -21,6 +24,9 @@ pub enum YScale {
 pub enum Marks {
     /// A line only (many points, e.g. one per optimizer step).
     Line,
+    /// Steps: each value held until the next point, then a vertical jump (a per-step value
+    /// such as the lr, whose cuts are sharp).
+    Steps,
     /// A line and a dot at every point (few points, e.g. one per epoch; a single point shows).
     LineAndDots,
 }
@@ -143,6 +149,14 @@ pub fn band_chart_svg(
                 b
             };
             match panel.y_scale {
+                YScale::LinearFromZero => {
+                    let top = from_zero(points().map(|p| p.1)).unwrap_or(y_max);
+                    let bottom = if top == y_max { y_min } else { 0.0 };
+                    let chart = builder()
+                        .build_cartesian_2d(x_min..x_max, bottom..top)
+                        .map_err(plot_error)?;
+                    draw_band_panel(chart, x_label, panel)?;
+                }
                 YScale::Linear => {
                     let chart = builder()
                         .build_cartesian_2d(x_min..x_max, y_min..y_max)
@@ -264,11 +278,12 @@ where
         let colour = compare_colour(s.colour);
         let width = 2 + (2 * (n - 1 - i) / n.saturating_sub(1).max(1)) as u32;
         let line: Vec<(f64, f64)> = s.line.iter().copied().filter(|&(_, y)| keep(y)).collect();
+        let drawn = match panel.marks {
+            Marks::Steps => steps(&line),
+            Marks::Line | Marks::LineAndDots => line.clone(),
+        };
         chart
-            .draw_series(LineSeries::new(
-                line.iter().copied(),
-                colour.stroke_width(width),
-            ))
+            .draw_series(LineSeries::new(drawn, colour.stroke_width(width)))
             .map_err(plot_error)?;
         if panel.marks == Marks::LineAndDots {
             chart

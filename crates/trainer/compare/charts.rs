@@ -285,8 +285,8 @@ pub fn draw(plan: &Plan, outcomes: &[RunOutcome]) -> anyhow::Result<Vec<Chart>> 
             &note,
             &[panel(
                 "lr (used by the step)".into(),
-                YScale::Linear,
-                Marks::Line,
+                YScale::LinearFromZero,
+                Marks::Steps,
                 lr,
             )],
         )?,
