@@ -11,10 +11,13 @@
 //! report are made from what the run folders hold ([`write_results`]), the code `trainer report`
 //! runs too: both give the same files for the same folder.
 //!
+//! `--resume DIR` continues a sweep from its plan alone, `--shard K/N` only a part of it
+//! ([`resume`]).
+//!
 //! Module map: [`grid`] (configs × grid × seeds into checked runs), [`sweep_file`]
 //! (`sweep.toml`), [`finished`] (which runs finished, from their folders), [`summary`]
 //! (per-setting statistics, `summary.csv`, the terminal table), [`charts`] (the SVG charts),
-//! [`report`] (`report.html`).
+//! [`report`] (`report.html`), [`resume`] (`--resume`, `--shard`).
 
 use crate::console;
 use std::io::IsTerminal;
@@ -39,6 +42,8 @@ mod finished;
 mod grid;
 #[path = "compare/report.rs"]
 mod report;
+#[path = "compare/resume.rs"]
+mod resume;
 #[path = "compare/summary.rs"]
 mod summary;
 #[path = "compare/sweep_file.rs"]
@@ -62,7 +67,7 @@ use sweep_file::Sweep;
     `trainer report DIR` rebuilds summary.csv, the charts and report.html from the runs finished so far.")]
 pub struct CompareArgs {
     /// Run configs to compare (the format of `trainer train --config`).
-    #[arg(required = true, value_name = "CONFIG.toml")]
+    #[arg(required_unless_present = "resume", value_name = "CONFIG.toml")]
     pub configs: Vec<PathBuf>,
     /// Try every value of a config key: a dotted path such as scheduler.gamma,
     /// optimizer.momentum, data.batch_size or epochs; values are TOML (numbers, true/false,
@@ -97,10 +102,38 @@ pub struct CompareArgs {
     /// first checkpoint.
     #[arg(long, requires = "out")]
     pub overwrite: bool,
+    /// Continue the sweep in DIR from its plan (DIR/sweep.toml) alone: finished and failed runs
+    /// are kept, interrupted ones continue from their checkpoints (bit-identical to an
+    /// uninterrupted sweep), the others start. The configs, grid, seeds and epochs are the
+    /// plan's, so none may be given; --shard, --data-dir, --threads and --quiet may.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = ["configs", "grid", "seeds", "epochs", "out", "overwrite"]
+    )]
+    pub resume: Option<PathBuf>,
+    /// With --resume: only the runs whose index is K modulo N (runs are numbered from 0 in
+    /// sweep.toml), and no summary: N processes, anywhere DIR is shared, cover the sweep; then
+    /// `trainer report DIR`.
+    #[arg(long, value_name = "K/N", value_parser = resume::Shard::parse)]
+    pub shard: Option<resume::Shard>,
 }
 
 /// Runs `trainer compare`.
 pub fn run(args: CompareArgs) -> anyhow::Result<()> {
+    // (clap's `requires` would not see this: --resume conflicts with the configs given.)
+    if args.shard.is_some() && args.resume.is_none() {
+        bail!("--shard K/N runs a part of an existing sweep, so it goes with --resume DIR: write the plan first (`trainer compare CONFIGS... --out DIR`, interrupted or not), then run `trainer compare --resume DIR --shard K/N` once for each K");
+    }
+    if let Some(dir) = &args.resume {
+        return resume::run(resume::Options {
+            dir,
+            shard: args.shard,
+            data_dir: args.data_dir.as_deref(),
+            threads: args.threads,
+            show_progress: !args.quiet && std::io::stderr().is_terminal(),
+        });
+    }
     // Everything is checked before anything is trained or written.
     let configs: Vec<(PathBuf, RunConfig)> = args
         .configs
@@ -195,6 +228,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         return Err(Interrupted {
             finished: results.finished + results.failed.len(),
             total: sweep.plan.runs.len(),
+            resume: format!("trainer compare --resume {}", out.display()),
             out,
             run: stopped,
         }
@@ -366,16 +400,19 @@ impl std::fmt::Display for RunsFailed {
 
 impl std::error::Error for RunsFailed {}
 
-/// The error `compare` stops with after Ctrl-C: the interrupted run has its checkpoint, and the
-/// summary, charts and report cover the runs finished before it.
+/// The error `compare` stops with after Ctrl-C or SIGTERM: the interrupted run has its
+/// checkpoint, and the summary, charts and report cover the runs finished before it (not with
+/// `--shard`, which writes no summary).
 #[derive(Debug)]
 pub struct Interrupted {
-    /// Runs that finished.
+    /// Runs that finished (or failed).
     pub finished: usize,
-    /// Runs in the plan.
+    /// Runs in the plan (in the shard, with `--shard`).
     pub total: usize,
     /// The comparison folder.
     pub out: PathBuf,
+    /// The command that continues the sweep (`trainer compare --resume DIR ...`).
+    pub resume: String,
     /// How the interrupted run stopped (its folder and last step).
     pub run: training::Interrupted,
 }
@@ -384,12 +421,13 @@ impl std::fmt::Display for Interrupted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "compare interrupted: {} of {} finished (summary.csv, the charts and report.html in {} cover them); run {} stopped after step {} with a checkpoint. Continue it with: trainer train --resume {}",
+            "compare interrupted: {} of {} finished ({} has their results); run {} stopped after step {} with a checkpoint. Continue the sweep with `{}`, or that run alone with: trainer train --resume {}",
             self.finished,
             plural(self.total as u64, "run"),
             self.out.display(),
             self.run.out.display(),
             self.run.step,
+            self.resume,
             self.run.out.display()
         )
     }
@@ -409,73 +447,120 @@ fn train_all(
     folder: &mut RunFolder,
     show_progress: bool,
 ) -> anyhow::Result<Option<training::Interrupted>> {
-    let display = show_progress.then(MultiProgress::new);
-    let bar = match &display {
-        Some(display) => {
-            let bar = display.add(ProgressBar::new(plan.runs.len() as u64));
-            let style = ProgressStyle::with_template(
-                "{prefix} {msg}  {elapsed_precise}  [{bar:20}] {pos}/{len} runs done",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
-            bar.set_style(style);
-            // The clock ticks between steps too (a run's first epoch can take a while).
-            bar.enable_steady_tick(Duration::from_millis(500));
-            bar
-        }
-        None => ProgressBar::hidden(),
-    };
+    let progress = Progress::new(show_progress, plan.runs.len());
     for (index, run) in plan.runs.iter().enumerate() {
-        bar.set_prefix(format!("run {}/{}", index + 1, plan.runs.len()));
-        bar.set_message(run.dir_name.clone());
+        progress.start(index, plan.runs.len(), &run.dir_name);
         let mut sub = folder.sub_run(&run.dir_name)?;
         // Every run keeps a trace (the update-ratio chart reads it).
-        let config = RunConfig {
-            trace: true,
-            ..run.config.clone()
-        };
+        let config = run_config(run);
         write_atomic(&sub.dir().join("config.toml"), config.to_toml()?.as_bytes())?;
-        let opts = RunOptions {
-            config,
-            quiet: true,
-            console: Console::Silent,
-            resume_from: None,
-            progress: display.clone(),
-        };
-        let result = training::run(&opts, &mut sub, data);
-        let stopped = match result {
-            Ok(_) => None,
-            Err(e) => match e.downcast::<training::Interrupted>() {
-                Ok(stop) => {
-                    write_atomic(
-                        &sub.dir().join(finished::INTERRUPTED_FILE),
-                        format!("interrupted after step {} (checkpointed)\n", stop.step).as_bytes(),
-                    )?;
-                    Some(stop)
-                }
-                Err(e) => {
-                    let first_line = format!("{e:#}")
-                        .lines()
-                        .next()
-                        .unwrap_or("failed")
-                        .to_string();
-                    write_atomic(
-                        &sub.dir().join(finished::FAILED_FILE),
-                        format!("{first_line}\n").as_bytes(),
-                    )?;
-                    None
-                }
-            },
-        };
+        let stopped = train_one(config, None, &mut sub, data, &progress);
         folder.take_back(sub);
-        bar.inc(1);
-        if stopped.is_some() {
-            bar.finish_and_clear();
-            return Ok(stopped);
+        progress.done();
+        if let Some(stopped) = stopped? {
+            progress.finish();
+            return Ok(Some(stopped));
         }
     }
-    bar.finish_and_clear();
+    progress.finish();
     Ok(None)
+}
+
+/// The config a planned run trains with: the plan's, with a trace (the update-ratio chart
+/// reads it).
+fn run_config(run: &grid::PlannedRun) -> RunConfig {
+    RunConfig {
+        trace: true,
+        ..run.config.clone()
+    }
+}
+
+/// The display over a sweep's runs: `run i/n`, the run's name, a ticking clock and the runs
+/// done, with the run's own epoch and step bar below it. Hidden without a terminal.
+struct Progress {
+    display: Option<MultiProgress>,
+    bar: ProgressBar,
+}
+
+impl Progress {
+    fn new(show: bool, runs: usize) -> Progress {
+        let display = show.then(MultiProgress::new);
+        let bar = match &display {
+            Some(display) => {
+                let bar = display.add(ProgressBar::new(runs as u64));
+                let style = ProgressStyle::with_template(
+                    "{prefix} {msg}  {elapsed_precise}  [{bar:20}] {pos}/{len} runs done",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
+                bar.set_style(style);
+                // The clock ticks between steps too (a run's first epoch can take a while).
+                bar.enable_steady_tick(Duration::from_millis(500));
+                bar
+            }
+            None => ProgressBar::hidden(),
+        };
+        Progress { display, bar }
+    }
+
+    /// Run `index` of `total` (counted from 1 on screen) starts.
+    fn start(&self, index: usize, total: usize, name: &str) {
+        self.bar.set_prefix(format!("run {}/{total}", index + 1));
+        self.bar.set_message(name.to_string());
+    }
+
+    /// A run is done (or kept as it was).
+    fn done(&self) {
+        self.bar.inc(1);
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// Trains one run of a sweep into `sub` (whose `config.toml` is written), from the start or
+/// from `resume_from`. A failing run gets `failed.txt` (the first line of its error) and is not
+/// an error here; a run stopped by Ctrl-C or SIGTERM has checkpointed, gets `interrupted.txt`
+/// and its stop is returned. Errors are files that cannot be written.
+fn train_one(
+    config: RunConfig,
+    resume_from: Option<(autograd_lite::Mlp, crate::checkpoint::TrainingState)>,
+    sub: &mut RunFolder,
+    data: &training::Data,
+    progress: &Progress,
+) -> anyhow::Result<Option<training::Interrupted>> {
+    let opts = RunOptions {
+        config,
+        quiet: true,
+        console: Console::Silent,
+        resume_from,
+        progress: progress.display.clone(),
+    };
+    match training::run(&opts, sub, data) {
+        Ok(_) => Ok(None),
+        Err(e) => match e.downcast::<training::Interrupted>() {
+            Ok(stop) => {
+                write_atomic(
+                    &sub.dir().join(finished::INTERRUPTED_FILE),
+                    format!("interrupted after step {} (checkpointed)\n", stop.step).as_bytes(),
+                )?;
+                Ok(Some(stop))
+            }
+            Err(e) => {
+                let first_line = format!("{e:#}")
+                    .lines()
+                    .next()
+                    .unwrap_or("failed")
+                    .to_string();
+                write_atomic(
+                    &sub.dir().join(finished::FAILED_FILE),
+                    format!("{first_line}\n").as_bytes(),
+                )?;
+                Ok(None)
+            }
+        },
+    }
 }
 
 /// The one data folder every run reads (runs share the data loaded once): the configs' `[data]

@@ -102,8 +102,19 @@ pub fn resume(
 /// "`key` is A in config.toml but B in the checkpoint", for every key outside [`MAY_CHANGE`]
 /// whose values differ (numbers compare by value: `1` and `1.0` agree).
 fn differences(on_disk: &RunConfig, made_with: &RunConfig) -> anyhow::Result<Vec<String>> {
-    let a = flatten(on_disk)?;
-    let b = flatten(made_with)?;
+    differences_between(on_disk, made_with, "config.toml", "the checkpoint")
+}
+
+/// "`key` is A in `a_is` but B in `b_is`", for every key outside [`MAY_CHANGE`] whose values
+/// differ (`trainer compare --resume` checks a run's `config.toml` against its sweep's plan).
+pub fn differences_between(
+    a: &RunConfig,
+    b: &RunConfig,
+    a_is: &str,
+    b_is: &str,
+) -> anyhow::Result<Vec<String>> {
+    let a = flatten(a)?;
+    let b = flatten(b)?;
     let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
     let show = |v: Option<&Value>| v.map_or("absent".to_string(), |v| v.to_string());
     Ok(keys
@@ -112,7 +123,7 @@ fn differences(on_disk: &RunConfig, made_with: &RunConfig) -> anyhow::Result<Vec
         .filter(|k| !same(a.get(*k), b.get(*k)))
         .map(|k| {
             format!(
-                "{k} is {} in config.toml but {} in the checkpoint",
+                "{k} is {} in {a_is} but {} in {b_is}",
                 show(a.get(k)),
                 show(b.get(k))
             )

@@ -31,6 +31,15 @@ pub struct RunFolder {
     _lock: File,
 }
 
+/// What [`RunFolder::take`] found.
+#[derive(Debug)]
+pub enum Taken {
+    /// The folder, locked by this process.
+    Folder(RunFolder),
+    /// Another live process holds its lock: "process PID".
+    Busy(String),
+}
+
 /// The hidden sibling an `--overwrite` writes into until its first checkpoint.
 #[derive(Debug)]
 struct Staging {
@@ -178,6 +187,26 @@ impl RunFolder {
         })
     }
 
+    /// Takes the folder of one run of a sweep to start or continue it (`compare --resume`):
+    /// creates it if needed, locks it and removes the temporary files a killed run may have
+    /// left. A folder whose lock a live process holds is [`Taken::Busy`], untouched; a lock left
+    /// by a process that has ended is taken over.
+    pub fn take(dir: &Path) -> anyhow::Result<Taken> {
+        fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the run folder {}", dir.display()))?;
+        match try_lock(dir)? {
+            Err(who) => Ok(Taken::Busy(who)),
+            Ok(lock) => {
+                remove_stale_temporaries(dir);
+                Ok(Taken::Folder(RunFolder {
+                    path: dir.to_path_buf(),
+                    staging: None,
+                    _lock: lock,
+                }))
+            }
+        }
+    }
+
     /// The folder of one run of a comparison, inside this one: created and locked (an
     /// interrupted sub-run can be resumed on its own, so it gets its own lock). A pending
     /// `--overwrite` moves to the sub-run (whose first checkpoint swaps the whole comparison
@@ -290,7 +319,7 @@ impl RunFolder {
 }
 
 /// "process PID" if a live process holds the lock of `dir` (without taking it for long).
-fn holder(dir: &Path) -> Option<String> {
+pub fn holder(dir: &Path) -> Option<String> {
     let mut file = File::open(dir.join(LOCK_FILE)).ok()?;
     match file.try_lock() {
         Ok(()) => None, // free; released when `file` is dropped
@@ -307,6 +336,20 @@ fn holder(dir: &Path) -> Option<String> {
 
 /// Locks `dir/.lock` and writes this process's PID into it; refuses with the holder's PID.
 fn lock(dir: &Path) -> anyhow::Result<File> {
+    match try_lock(dir)? {
+        Ok(file) => Ok(file),
+        Err(who) => bail!(
+            "{} is being written by {who} (it holds {}); wait for it to finish or stop it, or choose another folder",
+            dir.display(),
+            dir.join(LOCK_FILE).display()
+        ),
+    }
+}
+
+/// Locks `dir/.lock` and writes this process's PID into it, or says who holds it ("process
+/// PID"). A lock file left by a process that has ended is free (the kernel released its lock)
+/// and taken over.
+fn try_lock(dir: &Path) -> anyhow::Result<Result<File, String>> {
     let path = dir.join(LOCK_FILE);
     let mut file = File::options()
         .read(true)
@@ -326,16 +369,11 @@ fn lock(dir: &Path) -> anyhow::Result<File> {
             let mut text = String::new();
             let _ = file.read_to_string(&mut text);
             let pid = text.trim();
-            let who = if pid.is_empty() {
+            return Ok(Err(if pid.is_empty() {
                 "another process".to_string()
             } else {
                 format!("process {pid}")
-            };
-            bail!(
-                "{} is being written by {who} (it holds {}); wait for it to finish or stop it, or choose another folder",
-                dir.display(),
-                path.display()
-            );
+            }));
         }
         Err(std::fs::TryLockError::Error(e)) => {
             return Err(e).with_context(|| format!("cannot lock {}", path.display()))
@@ -348,7 +386,7 @@ fn lock(dir: &Path) -> anyhow::Result<File> {
         file.flush()
     })();
     written.with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(file)
+    Ok(Ok(file))
 }
 
 fn is_empty(dir: &Path) -> anyhow::Result<bool> {

@@ -45,6 +45,15 @@ pub struct Found {
     pub missing: Vec<MissingRun>,
 }
 
+/// What one run's folder says about it.
+#[derive(Debug, Clone)]
+pub enum RunState {
+    /// Finished or failed: its outcome.
+    Done(RunOutcome),
+    /// Neither: why (see [`MissingRun::reason`]).
+    Missing(String),
+}
+
 /// Reads every run folder of `plan` in `dir`. Reads only; a run being written meanwhile is
 /// seen as it was (every file of a run is replaced whole).
 pub fn read(dir: &Path, plan: &Plan) -> Found {
@@ -52,68 +61,67 @@ pub fn read(dir: &Path, plan: &Plan) -> Found {
         outcomes: Vec::new(),
         missing: Vec::new(),
     };
-    for (index, run) in plan.runs.iter().enumerate() {
-        let folder = dir.join(&run.dir_name);
-        let mut missing = |reason: String| found.missing.push(MissingRun { run: index, reason });
-        if !folder.is_dir() {
-            missing(NOT_STARTED.to_string());
-            continue;
+    for index in 0..plan.runs.len() {
+        match state(dir, plan, index) {
+            RunState::Done(outcome) => found.outcomes.push(outcome),
+            RunState::Missing(reason) => found.missing.push(MissingRun { run: index, reason }),
         }
-        let metrics = match folder.join("metrics.csv").exists() {
-            true => Some(read_metrics(&folder.join("metrics.csv"))),
-            false => None,
-        };
-        let failed = folder.join(FAILED_FILE);
-        if failed.exists() {
-            let error = first_line(&failed).unwrap_or_else(|e| format!("failed ({e:#})"));
-            let seconds = match &metrics {
-                Some(Ok(rows)) => total_seconds(rows),
-                _ => 0.0,
-            };
-            found.outcomes.push(RunOutcome {
-                run: index,
-                dir: folder,
-                seconds,
-                result: Err(error),
-            });
-            continue;
-        }
-        let rows = match metrics {
-            None => {
-                missing("no metrics.csv yet".to_string());
-                continue;
-            }
-            Some(Err(e)) => {
-                missing(format!("{e:#}"));
-                continue;
-            }
-            Some(Ok(rows)) => rows,
-        };
-        let epochs = run.config.epochs;
-        let complete = match run.config.max_steps {
-            None => rows.len() as u64 == epochs,
-            Some(_) => !rows.is_empty(),
-        };
-        if !complete || !folder.join("model.safetensors").exists() {
-            let interrupted = folder.join(INTERRUPTED_FILE);
-            missing(match first_line(&interrupted) {
-                Ok(line) if interrupted.exists() => line,
-                _ if complete => format!(
-                    "{} of {epochs} epochs done (no model.safetensors)",
-                    rows.len()
-                ),
-                _ => format!("{} of {epochs} epochs done", rows.len()),
-            });
-            continue;
-        }
-        found.outcomes.push(RunOutcome {
-            run: index,
-            dir: folder,
-            seconds: total_seconds(&rows),
-            result: Ok(rows),
-        });
     }
     found
+}
+
+/// The state of run `index` of `plan`, from its folder in `dir` (reads only).
+pub fn state(dir: &Path, plan: &Plan, index: usize) -> RunState {
+    let run = &plan.runs[index];
+    let folder = dir.join(&run.dir_name);
+    if !folder.is_dir() {
+        return RunState::Missing(NOT_STARTED.to_string());
+    }
+    let metrics = match folder.join("metrics.csv").exists() {
+        true => Some(read_metrics(&folder.join("metrics.csv"))),
+        false => None,
+    };
+    let failed = folder.join(FAILED_FILE);
+    if failed.exists() {
+        let error = first_line(&failed).unwrap_or_else(|e| format!("failed ({e:#})"));
+        let seconds = match &metrics {
+            Some(Ok(rows)) => total_seconds(rows),
+            _ => 0.0,
+        };
+        return RunState::Done(RunOutcome {
+            run: index,
+            dir: folder,
+            seconds,
+            result: Err(error),
+        });
+    }
+    let rows = match metrics {
+        None => return RunState::Missing("no metrics.csv yet".to_string()),
+        Some(Err(e)) => return RunState::Missing(format!("{e:#}")),
+        Some(Ok(rows)) => rows,
+    };
+    let epochs = run.config.epochs;
+    let complete = match run.config.max_steps {
+        None => rows.len() as u64 == epochs,
+        Some(_) => !rows.is_empty(),
+    };
+    if !complete || !folder.join("model.safetensors").exists() {
+        let interrupted = folder.join(INTERRUPTED_FILE);
+        return RunState::Missing(match first_line(&interrupted) {
+            Ok(line) if interrupted.exists() => line,
+            _ if complete => format!(
+                "{} of {epochs} epochs done (no model.safetensors)",
+                rows.len()
+            ),
+            _ => format!("{} of {epochs} epochs done", rows.len()),
+        });
+    }
+    RunState::Done(RunOutcome {
+        run: index,
+        dir: folder,
+        seconds: total_seconds(&rows),
+        result: Ok(rows),
+    })
 }
 
 /// The first line of a small text file `compare` wrote.

@@ -168,6 +168,16 @@ pub fn read(dir: &Path) -> anyhow::Result<Sweep> {
             )));
         }
     }
+    // Every setting runs with every seed: a plan cut short (or edited) has the wrong count.
+    let expected = file.settings.len().saturating_mul(file.seeds_per_setting);
+    if file.runs.len() != expected {
+        return Err(damaged(format!(
+            "it lists {} where its {} with {} each make {expected}",
+            crate::plural::plural(file.runs.len() as u64, "run"),
+            crate::plural::plural(file.settings.len() as u64, "setting"),
+            crate::plural::plural(file.seeds_per_setting as u64, "seed"),
+        )));
+    }
     let mut runs: Vec<PlannedRun> = Vec::with_capacity(file.runs.len());
     for (i, r) in file.runs.into_iter().enumerate() {
         if r.index != i {
