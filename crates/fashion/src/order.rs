@@ -62,6 +62,21 @@ pub struct Batches<'a> {
 
 /// Split `order` into batches of `batch_size` indices. A `batch_size` of 0 yields no batches
 /// (callers reject it as a setting before getting here).
+///
+/// An epoch of 10 examples in batches of 4: a seeded permutation, then runs of 4 indices.
+/// ```
+/// use fashion::{batches, num_batches, shuffled_order, DropLast};
+///
+/// let order = shuffled_order(10, 7, 0); // seed 7, epoch 0: the same on every machine
+/// let mut sorted = order.clone();
+/// sorted.sort();
+/// assert_eq!(sorted, (0..10).collect::<Vec<_>>()); // a permutation
+/// assert_ne!(order, shuffled_order(10, 7, 1)); // each epoch has its own order
+///
+/// let sizes: Vec<usize> = batches(&order, 4, DropLast::Keep).map(|b| b.len()).collect();
+/// assert_eq!(sizes, [4, 4, 2]); // the short last batch is kept, as in PyTorch's DataLoader
+/// assert_eq!(num_batches(10, 4, DropLast::Drop), 2);
+/// ```
 pub fn batches(order: &[usize], batch_size: usize, drop_last: DropLast) -> Batches<'_> {
     Batches {
         rest: order,
