@@ -5,15 +5,15 @@
 //! cargo run --release --example train_step
 //! ```
 //!
-//! It does by hand, op by op on the tape, what `TrainStep::forward_backward` does in one call
-//! (which also fuses the hidden layer's bias and ReLU into its GEMM, and runs the two halves of
-//! the batch as two parallel tasks whose gradients it adds). The data is looked for as
-//! `trainer` looks for it (`data/fashion-mnist/` of this folder or any folder above it, ...).
+//! The first thing to read: the body of the training loop, with the step itself in
+//! `autograd_lite::plain_step` (one page, `crates/autograd-lite/src/plain_step.rs`), then the
+//! optimizer and the scheduler. The data is looked for as `trainer` looks for it
+//! (`data/fashion-mnist/` of this folder or any folder above it, ...).
 
 use std::error::Error;
 
 use autograd_lite::gemm::ndarray::ArrayView2;
-use autograd_lite::{Mlp, Operand, Tape, PIXEL_SCALE};
+use autograd_lite::{plain_step, Mlp, TrainStep};
 use fashion::{Dataset, DropLast, Split};
 use optim::{Scheduler, SchedulerConfig, Sgd, SgdConfig};
 
@@ -55,49 +55,31 @@ fn main() -> Result<(), Box<dyn Error>> {
         println!("{name:<12} f32 {shape:?}");
     }
 
-    // 4. Forward, recorded on a tape: every op computes its value now and remembers how to
-    //    send a gradient back. Parameters get gradients; the pixels are data and do not.
-    let grads: Vec<Vec<f32>> = {
-        let params = mlp.param_views(); // biases are seen as [1, F] rows
-        let inputs = [Operand::U8 {
-            pixels,
-            scale: PIXEL_SCALE,
-        }];
-        let mut tape = Tape::new();
-        let mut s = tape.session(&params, &inputs);
-        let (w1, b1, w2, b2) = (s.param(0), s.param(1), s.param(2), s.param(3));
-        let x = s.input(0);
-        let a = s.linear(x, w1, b1); // a = x W1^T + b1      (one GEMM, bias in its epilogue)
-        let h = s.relu(a); //           h = max(a, 0)
-        let z = s.linear(h, w2, b2); // z = h W2^T + b2      (the 10 logits)
-        let loss = s.cross_entropy(z, &labels); // mean of logsumexp(z_i) - z[i, y_i]
-        for (name, v) in [("a", a), ("h", h), ("z", z), ("loss", loss)] {
-            let (rows, cols) = s.shape(v);
-            println!("{name:<12} f32 [{rows}, {cols}]");
-        }
-        println!(
-            "loss value   {:.6} (ln 10 = 2.302585: a fresh net is guessing)",
-            s.value(loss)[[0, 0]]
-        );
+    // 4. Forward and backward: `plain_step` (crates/autograd-lite/src/plain_step.rs, one page)
+    //    runs the layer functions in order, each value's shape in a comment beside it:
+    //    h = max(x W1^T + b1, 0) [N, 100], z = h W2^T + b2 [N, 10], loss = mean CE(z, y);
+    //    dz = (softmax(z) - onehot(y)) / N, dW2 = dz^T h, db2 = column sums of dz,
+    //    dh = dz W2, da = dh * [h > 0], dW1 = da^T x, db1 = column sums of da. No dx: x is data.
+    let (before, grads) = plain_step(&mlp, &images, &labels);
+    println!(
+        "loss         {:.6} (ln 10 = 2.302585: a fresh net is guessing), {} of {n} right",
+        before.loss, before.correct
+    );
+    for (name, shape) in Mlp::PARAM_NAMES.iter().zip(mlp.param_shapes()) {
+        println!("d{name:<11} f32 {shape:?}   (the parameter's shape)");
+    }
 
-        // 5. Backward: dL/dloss = 1, then every recorded op in reverse order.
-        //    dz = (softmax(z) - onehot(y)) / N, dW2 = dz^T h, db2 = column sums of dz,
-        //    dh = dz W2, da = dh * [h > 0], dW1 = da^T x, db1 = column sums of da.
-        s.backward(loss);
-        for (name, v) in [("dz", z), ("dh", h), ("da", a)] {
-            let g = s.grad(v).ok_or("no gradient reached an activation")?;
-            println!("{name:<12} f32 {:?}", g.shape());
-        }
-        let mut grads = Vec::new();
-        for (name, v) in Mlp::PARAM_NAMES.iter().zip([w1, b1, w2, b2]) {
-            let g = s.grad(v).ok_or("no gradient reached a parameter")?;
-            println!("d{name:<11} f32 {:?}", g.shape());
-            grads.push(g.iter().copied().collect());
-        }
-        assert!(s.grad(x).is_none());
-        println!("dx           none: x is data, so no GEMM is spent on dL/dx");
-        grads
-    };
+    // 5. The fast step (two halves of the batch on two cores, a tape, buffers reused from batch
+    //    to batch) computes the same bits; the trainer uses it.
+    let mut fast = TrainStep::new(&mlp, n);
+    let out = fast.forward_backward(&mlp, &images, &labels);
+    let same = out == before
+        && fast
+            .grads()
+            .iter()
+            .zip(&grads)
+            .all(|(f, p)| *f == p.as_slice());
+    println!("TrainStep::forward_backward gives the same bits: {same}");
 
     // 6. The update: SGD with Nesterov momentum, and the scheduler stepped AFTER it.
     //    First step: b = g; d = g + 0.9 b; p -= 0.1 d.
@@ -128,8 +110,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("lr for the next step: {:?}", scheduler.last_lr());
 
     // 7. The same batch again: the loss went down.
-    let mut check = autograd_lite::TrainStep::new(&mlp, n);
-    let after = check.forward_backward(&mlp, &images, &labels);
+    let (after, _) = plain_step(&mlp, &images, &labels);
     println!("loss on the same batch after the step: {:.6}", after.loss);
     Ok(())
 }

@@ -20,12 +20,16 @@
 //! beta C`): `x W1^T` reads the u8 pixels with `alpha = 1/255`, the bias and ReLU are fused into
 //! the epilogue, and backward products accumulate with `beta = 1` when a value is used twice.
 //!
-//! [`TrainStep`] runs these lines for each half of the batch at once (two rayon tasks), with the
-//! `1/N` of the whole batch, and adds the two halves' gradients: the sums over `i` above are
-//! taken half by half.
+//! [`plain_step()`] runs these lines, one layer function each, for each half of the batch, with
+//! the `1/N` of the whole batch, and adds the two halves' gradients: the sums over `i` above are
+//! taken half by half. [`TrainStep`] computes the same bits with a tape, reused buffers and the
+//! two halves at once (two rayon tasks).
 //!
 //! # Module map
 //!
+//! - [`plain_step`](mod@plain_step): **start here**. The training step in one page: forward and
+//!   backward of a batch through the layer functions, in order, with the shape of every value;
+//!   [`TrainStep`] computes the same bits fast.
 //! - [`gemm`]: the matrix multiply (BLIS-style blocking, runtime-dispatched microkernels, rayon
 //!   over disjoint blocks of `C`) and its naive oracle.
 //! - [`linear`]: `y = x W^T + b`, forward and backward (weight, bias, input); [`linear::Operand`]
@@ -43,7 +47,6 @@
 //!   batch in parallel; `update` runs the optimizer beside other work) and [`evaluate`].
 //! - [`join`](mod@join): `rayon::join` whose caller waits for the other part awake, for the
 //!   training step's two meetings of the cores.
-//! - [`reference`](mod@reference): the MLP's backward derived by hand, the tape's second reference in tests.
 //!
 //! Runnable examples: [`gemm::gemm`] on small matrices (checked against the oracle), and the
 //! [`tape`] module's graph with its gradients. `cargo run --example tape_fd` (in the workspace
@@ -58,7 +61,7 @@ pub mod init;
 pub mod join;
 pub mod linear;
 pub mod mlp;
-pub mod reference;
+pub mod plain_step;
 pub mod relu;
 pub mod step;
 pub mod tape;
@@ -67,6 +70,7 @@ pub mod weights;
 pub use init::SplitMix64;
 pub use linear::{Linear, Operand, PIXEL_SCALE};
 pub use mlp::Mlp;
+pub use plain_step::plain_step;
 pub use step::{evaluate, Evaluation, Fresh, StepOutput, TrainStep};
 pub use tape::{Session, Tape, Var};
 pub use weights::WeightsError;

@@ -23,6 +23,21 @@ impl Mlp {
     /// A freshly initialised network: `fc1` then `fc2`, each as PyTorch's `nn.Linear` (weights
     /// and biases uniform in `[-1/sqrt(fan_in), 1/sqrt(fan_in)]`), drawn in the order
     /// fc1.weight, fc1.bias, fc2.weight, fc2.bias from one [`SplitMix64`] stream seeded by `seed`.
+    ///
+    /// ```
+    /// use autograd_lite::Mlp;
+    ///
+    /// let mlp = Mlp::new(784, 100, 10, 0);
+    /// assert_eq!(mlp.param_shapes(), [vec![100, 784], vec![100], vec![10, 100], vec![10]]);
+    /// let bound = 1.0 / 784f32.sqrt(); // fc1's fan-in is 784
+    /// assert!(mlp.fc1.weight.iter().all(|w| w.abs() <= bound));
+    /// assert_eq!(mlp.params(), Mlp::new(784, 100, 10, 0).params()); // a seed fixes every bit
+    ///
+    /// // Saved and loaded with PyTorch's names (safetensors), bit for bit.
+    /// let loaded = Mlp::from_safetensors(&mlp.to_safetensors())?;
+    /// assert_eq!(loaded.params(), mlp.params());
+    /// # Ok::<(), autograd_lite::WeightsError>(())
+    /// ```
     pub fn new(inputs: usize, hidden: usize, classes: usize, seed: u64) -> Mlp {
         let mut rng = SplitMix64::new(seed);
         let fc1 = linear_init(inputs, hidden, &mut rng);

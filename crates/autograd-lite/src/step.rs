@@ -1,6 +1,10 @@
 //! One training step of the MLP through the tape, with a workspace that is reused from batch to
 //! batch, and the evaluation pass over a whole test set.
 //!
+//! The same bits as [`plain_step()`](crate::plain_step()), the straight-line step (read that
+//! first): everything below is about speed, nothing about arithmetic
+//! (`tests/plain_step_same_bits.rs` proves it, weights after several updates included).
+//!
 //! A step cuts its batch into two halves (shards) and runs each half's forward and backward as
 //! its own rayon task, on its own tape; the two halves' gradients are then added, first half
 //! first. On two cores each task keeps one core busy for the whole step with single-threaded

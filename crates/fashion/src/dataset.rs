@@ -129,6 +129,31 @@ impl Dataset {
 
     /// Build a dataset from parsed IDX arrays (images `[N, rows, cols]` u8, labels `[N]` u8);
     /// the paths only name the files in errors.
+    ///
+    /// Three 2 x 2 images, then a batch of two of them gathered into flat buffers:
+    /// ```
+    /// use std::path::Path;
+    /// use fashion::idx::{IdxArray, IdxData};
+    /// use fashion::Dataset;
+    ///
+    /// let pixels = (0..12).collect::<Vec<u8>>();
+    /// let images = IdxArray::new(vec![3, 2, 2], IdxData::U8(pixels)).expect("3 x 2 x 2");
+    /// let labels = IdxArray::new(vec![3], IdxData::U8(vec![9, 0, 4])).expect("3 labels");
+    /// let data = Dataset::from_arrays(images, Path::new("images"), labels, Path::new("labels"))?;
+    /// assert_eq!((data.len(), data.pixels_per_image()), (3, 4));
+    ///
+    /// let (mut x, mut y) = (Vec::new(), Vec::new());
+    /// data.gather(&[2, 0], &mut x, &mut y);
+    /// assert_eq!(x, [8, 9, 10, 11, 0, 1, 2, 3]); // image 2, then image 0: a [2, 4] batch
+    /// assert_eq!(y, [4, 9]);
+    ///
+    /// // A label that is not a class is refused, naming the file.
+    /// let images = IdxArray::new(vec![1, 2, 2], IdxData::U8(vec![0; 4])).expect("1 x 2 x 2");
+    /// let labels = IdxArray::new(vec![1], IdxData::U8(vec![10])).expect("1 label");
+    /// let err = Dataset::from_arrays(images, Path::new("images"), labels, Path::new("labels"));
+    /// assert!(err.unwrap_err().to_string().contains("labels"));
+    /// # Ok::<(), fashion::Error>(())
+    /// ```
     pub fn from_arrays(
         images: IdxArray,
         images_file: &Path,

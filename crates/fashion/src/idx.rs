@@ -608,6 +608,20 @@ pub fn read_file(path: &Path, limit: &Limit) -> Result<IdxArray, Error> {
 }
 
 /// The plain IDX bytes of an array (header, then big-endian elements).
+///
+/// A round trip: two 2 x 3 images, written as IDX bytes and parsed back.
+/// ```
+/// use std::path::Path;
+/// use fashion::idx::{encode, parse, IdxArray, IdxData};
+///
+/// let images = IdxArray::new(vec![2, 2, 3], IdxData::U8(vec![0, 1, 2, 3, 4, 5, 250, 251, 252, 253, 254, 255]))
+///     .expect("12 elements for 2 x 2 x 3");
+/// let bytes = encode(&images);
+/// assert_eq!(&bytes[..4], &[0, 0, 0x08, 3]); // magic: u8 elements, 3 dimensions
+/// assert_eq!(&bytes[4..8], &2u32.to_be_bytes()); // the outermost dimension, big-endian
+/// assert_eq!(parse(&bytes, Path::new("images.idx"))?, images);
+/// # Ok::<(), fashion::Error>(())
+/// ```
 pub fn encode(array: &IdxArray) -> Vec<u8> {
     let mut out = Vec::with_capacity(4 + 4 * array.dims.len() + array.data.len() * 8);
     out.extend_from_slice(&[

@@ -30,10 +30,12 @@
 //! - [`regular_file`]: opening only regular files, reading at most what a valid file holds.
 //! - [`sources`]: [`DatasetKind`], the files, SHA-256 checksums and HTTPS mirrors.
 //! - [`verify`]: checking a file against its spec (header, dims, labels, SHA-256).
-//! - [`download`]: fetching with mirrors, retries, timeouts and atomic writes.
+//! - [`download`] (the `download` feature, on by default; it alone needs reqwest): fetching
+//!   with mirrors, retries, timeouts and atomic writes.
 //! - [`Error`]: one variant per problem, each naming the file.
 
 pub mod dataset;
+#[cfg(feature = "download")]
 pub mod download;
 mod error;
 pub mod idx;

@@ -1,44 +1,10 @@
 //! Deterministic epoch orders and batching.
 //!
-//! The shuffle is a Fisher-Yates shuffle driven by SplitMix64 (Steele, Lea and Flood, 2014;
-//! the generator Java's `SplittableRandom` uses): `state += 0x9E3779B97F4A7C15`, then
-//! `z = state; z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9; z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
-//! return z ^ (z >> 31)`. Only u64 arithmetic is used, so an order is a pure function of
-//! `(n, seed, epoch)`, identical on every machine, word size and thread count.
+//! The shuffle is a Fisher-Yates shuffle driven by SplitMix64 (the `splitmix64` crate, which
+//! `autograd-lite`'s initialisation uses too). Only u64 arithmetic is used, so an order is a
+//! pure function of `(n, seed, epoch)`, identical on every machine, word size and thread count.
 
-/// SplitMix64: a tiny, well-mixed 64-bit generator (one u64 of state).
-#[derive(Clone, Debug)]
-pub struct SplitMix64 {
-    state: u64,
-}
-
-impl SplitMix64 {
-    /// A generator starting from `seed`.
-    pub fn new(seed: u64) -> SplitMix64 {
-        SplitMix64 { state: seed }
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A uniform integer in `0..bound` (`bound > 0`), without modulo bias: Lemire's
-    /// multiply-shift, rejecting the few low products that would bias the result.
-    pub fn below(&mut self, bound: u64) -> u64 {
-        let threshold = bound.wrapping_neg() % bound; // (2^64 - bound) mod bound
-        loop {
-            let m = u128::from(self.next_u64()) * u128::from(bound);
-            if (m as u64) >= threshold {
-                return (m >> 64) as u64;
-            }
-        }
-    }
-}
+pub use splitmix64::SplitMix64;
 
 /// The generator for one epoch: seeded with `seed` mixed with `epoch`, so that every epoch
 /// gets an unrelated stream: `SplitMix64::new(seed ^ SplitMix64::new(epoch).next_u64())`.
@@ -96,6 +62,21 @@ pub struct Batches<'a> {
 
 /// Split `order` into batches of `batch_size` indices. A `batch_size` of 0 yields no batches
 /// (callers reject it as a setting before getting here).
+///
+/// An epoch of 10 examples in batches of 4: a seeded permutation, then runs of 4 indices.
+/// ```
+/// use fashion::{batches, num_batches, shuffled_order, DropLast};
+///
+/// let order = shuffled_order(10, 7, 0); // seed 7, epoch 0: the same on every machine
+/// let mut sorted = order.clone();
+/// sorted.sort();
+/// assert_eq!(sorted, (0..10).collect::<Vec<_>>()); // a permutation
+/// assert_ne!(order, shuffled_order(10, 7, 1)); // each epoch has its own order
+///
+/// let sizes: Vec<usize> = batches(&order, 4, DropLast::Keep).map(|b| b.len()).collect();
+/// assert_eq!(sizes, [4, 4, 2]); // the short last batch is kept, as in PyTorch's DataLoader
+/// assert_eq!(num_batches(10, 4, DropLast::Drop), 2);
+/// ```
 pub fn batches(order: &[usize], batch_size: usize, drop_last: DropLast) -> Batches<'_> {
     Batches {
         rest: order,

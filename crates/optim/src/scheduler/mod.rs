@@ -435,6 +435,32 @@ impl Scheduler {
     /// Advance one step (call it after `opt.step()`) and write the new lr (and momentum, for
     /// `CyclicLR` / `OneCycleLR`) into the optimizer. `ReduceLROnPlateau` refuses: it needs the
     /// metric. On an error nothing changes.
+    ///
+    /// `ExponentialLR(gamma=0.9)` on `SGD(lr=0.1)` for 12 steps, against the lrs PyTorch 2.15
+    /// printed (the `exponential` case of `tests/fixtures/pytorch_schedules.json`):
+    /// ```
+    /// use optim::scheduler::ExponentialLR;
+    /// use optim::{Scheduler, SchedulerConfig, Sgd, SgdConfig};
+    ///
+    /// let pytorch = [
+    ///     0.1, 0.09000000000000001, 0.08100000000000002, 0.07290000000000002,
+    ///     0.06561000000000002, 0.05904900000000002, 0.05314410000000002, 0.04782969000000002,
+    ///     0.043046721000000024, 0.03874204890000002, 0.03486784401000002, 0.03138105960900001,
+    ///     0.028242953648100012,
+    /// ];
+    /// let mut opt = Sgd::new(&SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() }, &[3])?;
+    /// let config = SchedulerConfig::ExponentialLR(ExponentialLR { gamma: 0.9 });
+    /// let mut sched = Scheduler::new(&config, &mut opt)?;
+    /// let mut w = [0.5f32, -0.25, 1.0];
+    /// let mut lrs = vec![opt.lr(0)];
+    /// for _ in 0..12 {
+    ///     opt.step(&mut [&mut w], &[&[0.1, 0.2, -0.3]])?;
+    ///     sched.step(&mut opt)?;
+    ///     lrs.push(opt.lr(0));
+    /// }
+    /// assert_eq!(lrs, pytorch); // to the last bit here; the fixture test allows 1e-12
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn step(&mut self, opt: &mut dyn ParamGroups) -> Result<(), ScheduleError> {
         if self.needs_metric() {
             return Err(ScheduleError::NeedsMetric);
@@ -466,6 +492,30 @@ impl Scheduler {
     /// `ReduceLROnPlateau.step(metric)`: returns what it saw and whether (and why) it cut the lr.
     /// A NaN metric is an error (PyTorch silently counts it as a bad epoch); other schedulers
     /// refuse a metric.
+    ///
+    /// The tutorial's plateau experiment (`mode = "max"`, `factor = 0.5`, `patience = 1`) fed
+    /// test accuracies, against PyTorch's lrs (the fixture's `plateau_seed` case):
+    /// ```
+    /// use optim::{Scheduler, SchedulerConfig, Sgd, SgdConfig};
+    ///
+    /// let config: SchedulerConfig = serde_json::from_str(
+    ///     r#"{"name": "ReduceLROnPlateau", "mode": "max", "factor": 0.5, "patience": 1}"#,
+    /// )?;
+    /// let mut opt = Sgd::new(&SgdConfig { lr: 0.1, ..SgdConfig::default() }, &[1])?;
+    /// let mut sched = Scheduler::new(&config, &mut opt)?;
+    /// let mut lrs = vec![];
+    /// for accuracy in [88.0, 88.0, 88.0, 89.0, 89.0, 89.0, 89.0, 90.0] {
+    ///     opt.step(&mut [&mut [0.0f32]], &[&[0.0]])?;
+    ///     let event = sched.step_with_metric(&mut opt, accuracy)?;
+    ///     if event.reduced() {
+    ///         println!("{}", event.describe("test_accuracy")); // "... for 2 epochs (patience 1); lr 0.1 -> 0.05"
+    ///     }
+    ///     lrs.push(opt.lr(0));
+    /// }
+    /// assert_eq!(lrs, [0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025, 0.025]);
+    /// assert!(sched.step(&mut opt).is_err()); // it needs the metric
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn step_with_metric(
         &mut self,
         opt: &mut dyn ParamGroups,
