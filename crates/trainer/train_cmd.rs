@@ -20,7 +20,7 @@ use crate::training::{self, RunOptions, Start};
 /// Flags of `trainer train` (and of `trainer` alone). Flags override the config file.
 #[derive(Args, Debug, Default, Clone)]
 #[command(
-    after_help = "Examples:\n  trainer train                                  the tutorial's StepLR experiment\n  trainer train --scheduler plateau              ReduceLROnPlateau(mode='max', factor=0.5, patience=1) on test accuracy\n  trainer train --config configs/cosine.toml --epochs 10 --trace --out runs/cosine\n  trainer train --resume runs/cosine                 carry on from the run's last checkpoint (after Ctrl-C, say)"
+    after_help = "Examples:\n  trainer train                                  the tutorial's StepLR experiment\n  trainer train --scheduler plateau              ReduceLROnPlateau(mode='max', factor=0.5, patience=1) on test accuracy\n  trainer train --config configs/cosine.toml --epochs 10 --trace --out runs/cosine\n  trainer train --config configs/adamw-cosine.toml --epochs 2 --betas 0.9,0.99   AdamW + cosine; --optimizer sgd|adam|adamw switches\n  trainer train --resume runs/cosine                 carry on from the run's last checkpoint (after Ctrl-C, say)"
 )]
 pub struct TrainArgs {
     /// Run configuration (TOML with PyTorch's names); flags override its keys.
