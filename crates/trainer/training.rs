@@ -1,14 +1,14 @@
-//! The training loop: batches -> forward/backward -> SGD step -> scheduler, with a test pass,
-//! a metrics row and a checkpoint after every epoch.
+//! The training loop: batches -> forward/backward -> optimizer step (SGD, Adam or AdamW) ->
+//! scheduler, with a test pass, a metrics row and a checkpoint after every epoch.
 //!
 //! Order of calls, as PyTorch expects since 1.1: within a step `optimizer.step()` and then (with
 //! `interval = "step"`) `scheduler.step()`; after an epoch the fresh test pass, then (with
 //! `interval = "epoch"`) `scheduler.step()` or, for ReduceLROnPlateau, `scheduler.step(metric)`.
 //!
 //! On two cores a step keeps both busy: `TrainStep` runs the two halves of the batch as two
-//! rayon tasks, and `TrainStep::update` runs the SGD update (and then copies the weights for
-//! the next step's second half) on one core while the other gathers the next batch (its 256
-//! scattered image reads do not depend on the weights).
+//! rayon tasks, and `TrainStep::update` runs the optimizer's update (and then copies the
+//! weights for the next step's second half) on one core while the other gathers the next batch
+//! (its 256 scattered image reads do not depend on the weights).
 
 use crate::console;
 use std::fmt;
