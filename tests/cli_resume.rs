@@ -191,10 +191,10 @@ fn edit_checkpoint(dir: &Path, edit: impl Fn(&mut serde_json::Value)) {
     let path = dir.join("checkpoint.safetensors");
     let bytes = std::fs::read(&path).unwrap();
     let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
-    let tensors: Vec<(String, Vec<usize>, Vec<u8>)> = file
+    let tensors: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = file
         .tensors()
         .into_iter()
-        .map(|(n, t)| (n, t.shape().to_vec(), t.data().to_vec()))
+        .map(|(n, t)| (n, t.dtype(), t.shape().to_vec(), t.data().to_vec()))
         .collect();
     let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
     let json = &meta.metadata().as_ref().unwrap()["trainer_state"];
@@ -202,12 +202,7 @@ fn edit_checkpoint(dir: &Path, edit: impl Fn(&mut serde_json::Value)) {
     edit(&mut state);
     let views: Vec<(String, TensorView<'_>)> = tensors
         .iter()
-        .map(|(n, s, d)| {
-            (
-                n.clone(),
-                TensorView::new(Dtype::F32, s.clone(), d).unwrap(),
-            )
-        })
+        .map(|(n, t, s, d)| (n.clone(), TensorView::new(*t, s.clone(), d).unwrap()))
         .collect();
     let meta = std::collections::HashMap::from([("trainer_state".to_string(), state.to_string())]);
     std::fs::write(&path, safetensors::serialize(views, Some(meta)).unwrap()).unwrap();
@@ -324,4 +319,119 @@ fn a_checkpoint_with_impossible_state_is_refused_naming_the_file_and_field() {
             "{field}: {stderr}"
         );
     }
+}
+
+/// An AdamW (AMSGrad) run with a per-step cosine schedule, stopped after its first epoch and
+/// resumed, ends bit-identical to the same run in one go: the moments, AMSGrad's maximum and the
+/// step counts come back from the checkpoint's tensors.
+#[test]
+fn an_adamw_run_resumed_ends_bit_identical_to_an_uninterrupted_one() {
+    let whole = tempfile::tempdir().unwrap();
+    let parts = tempfile::tempdir().unwrap();
+    let config = whole.path().join("adamw.toml");
+    std::fs::write(
+        &config,
+        "epochs = 2\ntrace = true\n[data]\nbatch_size = 1000\n[model]\nhidden = 16\n\
+         [optimizer]\nname = \"AdamW\"\nlr = 0.003\nbetas = [0.85, 0.995]\namsgrad = true\n\
+         [scheduler]\nname = \"CosineAnnealingLR\"\nT_max = 120\ninterval = \"step\"\n",
+    )
+    .unwrap();
+    let run = |out: &Path, epochs: &str| {
+        ok(&trainer()
+            .args(["train", "--quiet", "--epochs", epochs, "--config"])
+            .arg(&config)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap())
+    };
+    run(&whole.path().join("run"), "2");
+    run(parts.path(), "1");
+    let checkpoint = std::fs::read(parts.path().join("checkpoint.safetensors")).unwrap();
+    let names = safetensors::SafeTensors::deserialize(&checkpoint)
+        .unwrap()
+        .names()
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+    for tensor in [
+        "optimizer.exp_avg.fc1.weight",
+        "optimizer.exp_avg_sq.fc2.bias",
+        "optimizer.max_exp_avg_sq.fc1.bias",
+        "optimizer.step.fc2.weight",
+    ] {
+        assert!(names.iter().any(|n| n == tensor), "{tensor} in {names:?}");
+    }
+    ok(&resume(parts.path(), &["--epochs", "2"]));
+    let whole = whole.path().join("run");
+    let read = |d: &Path, f: &str| std::fs::read(d.join(f)).unwrap();
+    assert_eq!(
+        read(&whole, "model.safetensors"),
+        read(parts.path(), "model.safetensors")
+    );
+    let trace = String::from_utf8(read(&whole, "trace.csv")).unwrap();
+    assert!(trace.starts_with("step,epoch,lr,loss,fc1.weight.grad_norm,fc1.weight.update_norm,fc1.weight.param_norm,fc1.weight.exp_avg_norm,fc1.weight.exp_avg_sq_norm,fc1.weight.step_norm,"));
+    assert_eq!(trace.as_bytes(), read(parts.path(), "trace.csv"));
+    let no_seconds = |d: &Path| {
+        String::from_utf8(read(d, "metrics.csv"))
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').take(6).collect::<Vec<_>>().join(","))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(no_seconds(&whole), no_seconds(parts.path()));
+}
+
+/// A checkpoint whose Adam tensors are incomplete, or whose state is another optimizer's than
+/// the config's, is refused naming the file and what is wrong.
+#[test]
+fn a_damaged_adam_checkpoint_is_refused_naming_the_tensor() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(&trainer()
+        .args(["train", "--quiet", "--optimizer", "adam", "--hidden", "8"])
+        .args([
+            "--batch-size",
+            "2000",
+            "--epochs",
+            "2",
+            "--max-steps",
+            "3",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap());
+    let path = dir.path().join("checkpoint.safetensors");
+    let original = std::fs::read(&path).unwrap();
+    let file = safetensors::SafeTensors::deserialize(&original).unwrap();
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&original).unwrap();
+    let metadata = meta.metadata().clone();
+    let without = |dropped: &str| {
+        let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = file
+            .tensors()
+            .into_iter()
+            .filter(|(n, _)| n != dropped)
+            .collect();
+        safetensors::serialize(views, metadata.clone()).unwrap()
+    };
+    std::fs::write(&path, without("optimizer.exp_avg_sq.fc1.bias")).unwrap();
+    let err = failed(&resume(dir.path(), &["--max-steps", "4"]));
+    assert!(
+        err.contains("fc1.bias") && err.contains("incomplete") && err.contains("checkpoint"),
+        "{err}"
+    );
+    // The state of SGD beside Adam's tensors.
+    std::fs::write(&path, &original).unwrap();
+    edit_checkpoint(dir.path(), |state| {
+        let adam = state.as_object_mut().unwrap().remove("adam").unwrap();
+        let sgd = serde_json::json!({
+            "groups": [], "momentum_buffers": [], "step_count": adam["step_count"]
+        });
+        state["sgd"] = sgd;
+    });
+    let err = failed(&resume(dir.path(), &["--max-steps", "4"]));
+    assert!(
+        err.contains("optimizer.exp_avg") && err.contains("optimizer.momentum_buffer"),
+        "{err}"
+    );
 }

@@ -131,8 +131,8 @@ const CASES: &[Case] = &[
     },
     Case {
         flags: &[],
-        config: "[optimizer]\nname = \"Adam\"\nlr = 0.1\n",
-        says: &["Adam", "SGD"],
+        config: "[optimizer]\nname = \"Adagrad\"\nlr = 0.1\n",
+        says: &["Adagrad", "SGD", "AdamW"],
     },
 ];
 

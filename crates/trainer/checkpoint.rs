@@ -4,11 +4,14 @@
 //! - the four weight tensors under PyTorch's names (so any safetensors reader can load the model
 //!   from it; `Mlp::from_safetensors` skips the optimizer's tensors);
 //! - SGD's momentum buffers as tensors `optimizer.momentum_buffer.<param>` (absent before a
-//!   tensor's first momentum step), f32 with the parameter's shape;
+//!   tensor's first momentum step), f32 with the parameter's shape; or Adam's (and AdamW's)
+//!   moments `optimizer.exp_avg.<param>`, `optimizer.exp_avg_sq.<param>` and, with AMSGrad,
+//!   `optimizer.max_exp_avg_sq.<param>` (f32, the parameter's shape), with the tensor's step
+//!   count `optimizer.step.<param>` (one i64), all absent before the tensor's first step;
 //! - in the header's `__metadata__`, the key `trainer_state` holding JSON: the format number,
 //!   the run's resolved config (TOML text, checked against `config.toml` on resume), progress
-//!   counters, the partial epoch's accumulators, the metrics rows so far, the SGD groups and the
-//!   scheduler state.
+//!   counters, the partial epoch's accumulators, the metrics rows so far, the optimizer's groups
+//!   (under `sgd` or `adam`) and the scheduler state.
 //!
 //! The shuffle order needs no saved RNG: it is a pure function of (seed, epoch). Format 1 (the
 //! momentum buffers as JSON text, no config) is refused with a message: it cannot be checked
@@ -19,6 +22,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 use autograd_lite::Mlp;
+use optim::Optimizer;
 use safetensors::tensor::{Dtype, TensorView};
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +34,13 @@ const STATE_KEY: &str = "trainer_state";
 const FORMAT: u32 = 2;
 /// The name prefix of the momentum buffer tensors.
 const BUFFER_PREFIX: &str = "optimizer.momentum_buffer.";
+/// The name prefixes of Adam's tensors: first moment, second moment, AMSGrad's maximum, step.
+const ADAM_PREFIXES: [&str; 4] = [
+    "optimizer.exp_avg.",
+    "optimizer.exp_avg_sq.",
+    "optimizer.max_exp_avg_sq.",
+    "optimizer.step.",
+];
 
 /// The running sums of an epoch that is under way.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -66,36 +77,69 @@ pub struct TrainingState {
     /// The rows of `metrics.csv` so far.
     pub metrics: Vec<EpochMetrics>,
     /// SGD's state: group hyper-parameters (the momentum buffers are tensors in the file; in the
-    /// JSON their list is empty).
-    pub sgd: optim::SgdState,
+    /// JSON their list is empty). Absent for Adam.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sgd: Option<optim::SgdState>,
+    /// Adam's or AdamW's state: groups and step count (the moments are tensors in the file; in
+    /// the JSON their list is empty). Absent for SGD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adam: Option<optim::AdamState>,
     /// The scheduler's state, if the run has one.
     pub scheduler: Option<optim::SchedulerState>,
 }
 
 /// Writes the checkpoint atomically into `dir`.
 pub fn save(dir: &Path, mlp: &Mlp, state: &TrainingState) -> anyhow::Result<()> {
-    let buffers = &state.sgd.momentum_buffers;
     let mut header = state.clone();
-    header.sgd.momentum_buffers = Vec::new();
+    if let Some(sgd) = header.sgd.as_mut() {
+        sgd.momentum_buffers = Vec::new();
+    }
+    if let Some(adam) = header.adam.as_mut() {
+        adam.moments = Vec::new();
+    }
     let json = serde_json::to_string(&header).context("cannot encode the training state")?;
     let metadata = HashMap::from([(STATE_KEY.to_string(), json)]);
     let shapes = mlp.param_shapes();
     let params = mlp.params();
-    let mut names = Vec::new();
-    let mut data: Vec<(Vec<usize>, Vec<u8>)> = Vec::new();
+    let mut tensors: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
     for (i, name) in Mlp::PARAM_NAMES.iter().enumerate() {
-        names.push(name.to_string());
-        data.push((shapes[i].clone(), le_bytes(params[i])));
+        tensors.push((
+            name.to_string(),
+            Dtype::F32,
+            shapes[i].clone(),
+            le_bytes(params[i]),
+        ));
     }
+    let buffers = state.sgd.as_ref().map_or(&[][..], |s| &s.momentum_buffers);
     for (i, name) in Mlp::PARAM_NAMES.iter().enumerate() {
         if let Some(Some(buffer)) = buffers.get(i) {
-            names.push(format!("{BUFFER_PREFIX}{name}"));
-            data.push((shapes[i].clone(), le_bytes(buffer)));
+            let tensor = format!("{BUFFER_PREFIX}{name}");
+            tensors.push((tensor, Dtype::F32, shapes[i].clone(), le_bytes(buffer)));
         }
     }
-    let mut views = Vec::with_capacity(names.len());
-    for (name, (shape, bytes)) in names.iter().zip(&data) {
-        let view = TensorView::new(Dtype::F32, shape.clone(), bytes)
+    let moments = state.adam.as_ref().map_or(&[][..], |a| &a.moments);
+    for (i, name) in Mlp::PARAM_NAMES.iter().enumerate() {
+        let Some(Some(m)) = moments.get(i) else {
+            continue;
+        };
+        let [exp_avg, exp_avg_sq, max_exp_avg_sq, step] = ADAM_PREFIXES;
+        let f32s = [
+            (exp_avg, Some(&m.exp_avg)),
+            (exp_avg_sq, Some(&m.exp_avg_sq)),
+            (max_exp_avg_sq, m.max_exp_avg_sq.as_ref()),
+        ];
+        for (prefix, values) in f32s {
+            if let Some(values) = values {
+                let tensor = format!("{prefix}{name}");
+                tensors.push((tensor, Dtype::F32, shapes[i].clone(), le_bytes(values)));
+            }
+        }
+        let count = (m.step as i64).to_le_bytes().to_vec();
+        tensors.push((format!("{step}{name}"), Dtype::I64, vec![1], count));
+    }
+    let mut views = Vec::with_capacity(tensors.len());
+    for (name, dtype, shape, bytes) in &tensors {
+        let view = TensorView::new(*dtype, shape.clone(), bytes)
             .map_err(|e| anyhow::anyhow!("cannot describe tensor {name}: {e}"))?;
         views.push((name.as_str(), view));
     }
@@ -176,12 +220,48 @@ impl TrainingState {
                 ),
             ));
         }
-        if self.sgd.step_count != self.step {
+        let (field, step_count) = match (&self.sgd, &self.adam) {
+            (Some(sgd), None) => ("sgd.step_count", sgd.step_count),
+            (None, Some(adam)) => ("adam.step_count", adam.step_count),
+            _ => {
+                return Err(anyhow::anyhow!(
+                    "the state must hold exactly one optimizer's state, `sgd` or `adam`"
+                ))
+            }
+        };
+        if step_count != self.step {
             return Err(bad(
-                "sgd.step_count",
-                self.sgd.step_count.to_string(),
+                field,
+                step_count.to_string(),
                 format!("the optimizer steps once per step ({})", self.step),
             ));
+        }
+        Ok(())
+    }
+
+    /// Copies the optimizer's state (its groups, buffers or moments and step count) in.
+    pub fn record_optimizer(&mut self, optimizer: &Optimizer) {
+        (self.sgd, self.adam) = match optimizer {
+            Optimizer::Sgd(sgd) => (Some(sgd.state()), None),
+            Optimizer::Adam(adam) => (None, Some(adam.state())),
+        };
+    }
+
+    /// Loads the saved optimizer state into `optimizer` (built from the run's config), which
+    /// checks it; a state of another optimizer is refused.
+    pub fn restore_optimizer(&self, optimizer: &mut Optimizer) -> anyhow::Result<()> {
+        match (optimizer, &self.sgd, &self.adam) {
+            (Optimizer::Sgd(sgd), Some(saved), None) => sgd.load_state(saved.clone())?,
+            (Optimizer::Adam(adam), None, Some(saved)) => adam.load_state(saved.clone())?,
+            (optimizer, _, _) => bail!(
+                "it holds the state of {} but the run's config uses {}",
+                match (&self.sgd, &self.adam) {
+                    (Some(_), None) => "SGD",
+                    (None, Some(_)) => "Adam",
+                    _ => "no single optimizer",
+                },
+                optimizer.name()
+            ),
         }
         Ok(())
     }
@@ -222,76 +302,161 @@ pub fn load(dir: &Path) -> anyhow::Result<Option<(Mlp, TrainingState)>> {
     }
     let mut state: TrainingState = serde_json::from_str(json)
         .with_context(|| format!("the training state in {} is damaged", path.display()))?;
-    if !state.sgd.momentum_buffers.is_empty() {
+    let kept_in_json = match (&state.sgd, &state.adam) {
+        (Some(sgd), _) if !sgd.momentum_buffers.is_empty() => Some("sgd.momentum_buffers"),
+        (_, Some(adam)) if !adam.moments.is_empty() => Some("adam.moments"),
+        _ => None,
+    };
+    if let Some(field) = kept_in_json {
         bail!(
-            "{}: sgd.momentum_buffers must be empty in the training state (format {FORMAT} keeps them as {BUFFER_PREFIX}* tensors)",
+            "{}: {field} must be empty in the training state (format {FORMAT} keeps them as optimizer.* tensors)",
             damaged()
         );
     }
     let mlp = Mlp::from_safetensors(&bytes).with_context(damaged)?;
     crate::input_file::check_finite_mlp("the checkpoint", &path, &mlp)?;
-    state.sgd.momentum_buffers = momentum_buffers(&bytes, &mlp).with_context(damaged)?;
-    let buffers = Mlp::PARAM_NAMES.iter().zip(&state.sgd.momentum_buffers);
-    for (name, buffer) in buffers {
-        if let Some(values) = buffer {
-            let tensor = format!("{BUFFER_PREFIX}{name}");
-            crate::input_file::check_finite("the checkpoint", &path, &tensor, values)?;
-        }
+    let file = safetensors::SafeTensors::deserialize(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", damaged()))?;
+    let tensors =
+        OptimizerTensors::read(&file, &mlp, state.adam.is_some()).with_context(damaged)?;
+    for (name, values) in &tensors.f32s {
+        crate::input_file::check_finite("the checkpoint", &path, name, values)?;
+    }
+    if let Some(sgd) = state.sgd.as_mut() {
+        sgd.momentum_buffers = tensors.momentum_buffers();
+    }
+    if let Some(adam) = state.adam.as_mut() {
+        adam.moments = tensors.adam_moments().with_context(damaged)?;
     }
     Ok(Some((mlp, state)))
 }
 
-/// The `optimizer.momentum_buffer.<param>` tensors, one entry per parameter (`None` where a
-/// parameter has none yet); each must be f32 with its parameter's shape.
-fn momentum_buffers(bytes: &[u8], mlp: &Mlp) -> anyhow::Result<Vec<Option<Vec<f32>>>> {
-    let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let known: Vec<String> = Mlp::PARAM_NAMES
-        .iter()
-        .map(|n| format!("{BUFFER_PREFIX}{n}"))
-        .collect();
-    if let Some(name) = file
-        .names()
-        .into_iter()
-        .find(|n| n.starts_with("optimizer.") && !known.iter().any(|k| k == *n))
-    {
-        bail!(
-            "unexpected tensor `{name}`; the optimizer's tensors are {}",
-            known.join(", ")
-        );
-    }
-    let shapes = mlp.param_shapes();
-    let mut buffers = Vec::with_capacity(known.len());
-    for (name, shape) in known.iter().zip(&shapes) {
-        let Ok(t) = file.tensor(name) else {
-            buffers.push(None);
-            continue;
+/// The optimizer's tensors of a checkpoint, checked: only the names of the run's optimizer,
+/// f32 with their parameter's shape (the step counts: one i64 >= 1).
+struct OptimizerTensors {
+    /// The f32 tensors by name.
+    f32s: HashMap<String, Vec<f32>>,
+    /// Adam's step counts by parameter name.
+    steps: HashMap<String, u64>,
+}
+
+impl OptimizerTensors {
+    fn read(file: &safetensors::SafeTensors, mlp: &Mlp, adam: bool) -> anyhow::Result<Self> {
+        let prefixes: &[&str] = if adam {
+            &ADAM_PREFIXES
+        } else {
+            &[BUFFER_PREFIX]
         };
-        if t.dtype() != Dtype::F32 || t.shape() != shape.as_slice() {
+        let known: Vec<String> = prefixes
+            .iter()
+            .flat_map(|p| Mlp::PARAM_NAMES.iter().map(move |n| format!("{p}{n}")))
+            .collect();
+        if let Some(name) = file
+            .names()
+            .into_iter()
+            .find(|n| n.starts_with("optimizer.") && !known.iter().any(|k| k == *n))
+        {
             bail!(
-                "tensor `{name}` is {:?} {:?}; it must be F32 {:?}, the shape of its parameter",
-                t.dtype(),
-                t.shape(),
-                shape
+                "unexpected tensor `{name}`; the optimizer's tensors are {}",
+                known.join(", ")
             );
         }
-        let values = t
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        buffers.push(Some(values));
+        let shapes = mlp.param_shapes();
+        let mut f32s = HashMap::new();
+        let mut steps = HashMap::new();
+        for prefix in prefixes {
+            for (param, shape) in Mlp::PARAM_NAMES.iter().zip(&shapes) {
+                let name = format!("{prefix}{param}");
+                let Ok(t) = file.tensor(&name) else {
+                    continue;
+                };
+                if *prefix == ADAM_PREFIXES[3] {
+                    let count = match (t.dtype(), t.shape(), t.data()) {
+                        (Dtype::I64, [1], bytes) if bytes.len() == 8 => {
+                            let mut le = [0u8; 8];
+                            le.copy_from_slice(bytes);
+                            i64::from_le_bytes(le)
+                        }
+                        _ => bail!(
+                            "tensor `{name}` is {:?} {:?}; it must be I64 [1], the tensor's step count",
+                            t.dtype(),
+                            t.shape()
+                        ),
+                    };
+                    let Ok(count @ 1..) = u64::try_from(count) else {
+                        bail!("tensor `{name}` holds {count}; a step count is at least 1");
+                    };
+                    steps.insert(param.to_string(), count);
+                    continue;
+                }
+                if t.dtype() != Dtype::F32 || t.shape() != shape.as_slice() {
+                    bail!(
+                        "tensor `{name}` is {:?} {:?}; it must be F32 {:?}, the shape of its parameter",
+                        t.dtype(),
+                        t.shape(),
+                        shape
+                    );
+                }
+                let values = t
+                    .data()
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect();
+                f32s.insert(name, values);
+            }
+        }
+        Ok(OptimizerTensors { f32s, steps })
     }
-    Ok(buffers)
+
+    /// SGD's momentum buffers, one entry per parameter (`None` where it has none yet).
+    fn momentum_buffers(&self) -> Vec<Option<Vec<f32>>> {
+        Mlp::PARAM_NAMES
+            .iter()
+            .map(|n| self.f32s.get(&format!("{BUFFER_PREFIX}{n}")).cloned())
+            .collect()
+    }
+
+    /// Adam's moments, one entry per parameter: all of a parameter's tensors, or none of them
+    /// (before its first step). Whether AMSGrad's maximum belongs is checked when the state is
+    /// loaded into the optimizer.
+    fn adam_moments(&self) -> anyhow::Result<Vec<Option<optim::AdamMoments>>> {
+        let [exp_avg, exp_avg_sq, max_exp_avg_sq, step] = ADAM_PREFIXES;
+        let mut moments = Vec::new();
+        for n in Mlp::PARAM_NAMES {
+            let get = |prefix: &str| self.f32s.get(&format!("{prefix}{n}")).cloned();
+            let found = (
+                get(exp_avg),
+                get(exp_avg_sq),
+                get(max_exp_avg_sq),
+                self.steps.get(n).copied(),
+            );
+            moments.push(match found {
+                (None, None, None, None) => None,
+                (Some(exp_avg), Some(exp_avg_sq), max_exp_avg_sq, Some(step)) => {
+                    Some(optim::AdamMoments {
+                        step,
+                        exp_avg,
+                        exp_avg_sq,
+                        max_exp_avg_sq,
+                    })
+                }
+                _ => bail!(
+                    "the Adam tensors of {n} are incomplete: {exp_avg}{n}, {exp_avg_sq}{n} and {step}{n} come together"
+                ),
+            });
+        }
+        Ok(moments)
+    }
 }
 
 /// A fresh state for a run that has not taken a step yet.
 pub fn initial_state(
     config: String,
     hidden: u64,
-    sgd: optim::SgdState,
+    optimizer: &Optimizer,
     scheduler: Option<optim::SchedulerState>,
 ) -> TrainingState {
-    TrainingState {
+    let mut state = TrainingState {
         format: FORMAT,
         config,
         hidden,
@@ -299,9 +464,12 @@ pub fn initial_state(
         step: 0,
         progress: EpochProgress::default(),
         metrics: Vec::new(),
-        sgd,
+        sgd: None,
+        adam: None,
         scheduler,
-    }
+    };
+    state.record_optimizer(optimizer);
+    state
 }
 
 #[cfg(test)]
@@ -315,11 +483,13 @@ mod tests {
     fn save_then_load_restores_every_float_bit_for_bit() {
         let dir = tempfile::tempdir().unwrap();
         let mlp = Mlp::new(784, 8, 10, 3);
-        let sgd = optim::Sgd::new(&optim::SgdConfig::default(), &[8 * 784, 8, 80, 10]).unwrap();
+        let sgd = Optimizer::Sgd(
+            optim::Sgd::new(&optim::SgdConfig::default(), &[8 * 784, 8, 80, 10]).unwrap(),
+        );
         for i in 0..200u32 {
             // Loss sums of the size an epoch builds up (30 000 and more), in awkward fractions.
             let loss_sum = 30965.5 + f64::from(i) * 0.123_456_789_012_345;
-            let mut state = initial_state(String::new(), 8, sgd.state(), None);
+            let mut state = initial_state(String::new(), 8, &sgd, None);
             state.progress.loss_sum = loss_sum;
             state.progress.train_seconds = loss_sum / 7.0;
             save(dir.path(), &mlp, &state).unwrap();
@@ -352,7 +522,7 @@ mod tests {
         mlp = Mlp::new(784, 8, 10, 4);
         (
             mlp,
-            initial_state("epochs = 1\n".into(), 8, sgd.state(), None),
+            initial_state("epochs = 1\n".into(), 8, &Optimizer::Sgd(sgd), None),
         )
     }
 
@@ -387,7 +557,7 @@ mod tests {
     }
 
     /// A checkpoint's tensors as (name, shape, bytes).
-    type Tensors = Vec<(String, Vec<usize>, Vec<u8>)>;
+    type Tensors = Vec<(String, Dtype, Vec<usize>, Vec<u8>)>;
     /// An edit of a checkpoint's tensors and state JSON.
     type Edit = dyn Fn(&mut Tensors, &mut String);
 
@@ -398,19 +568,14 @@ mod tests {
         let mut tensors: Tensors = file
             .tensors()
             .into_iter()
-            .map(|(n, t)| (n, t.shape().to_vec(), t.data().to_vec()))
+            .map(|(n, t)| (n, t.dtype(), t.shape().to_vec(), t.data().to_vec()))
             .collect();
         let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
         let mut json = meta.metadata().as_ref().unwrap()[STATE_KEY].clone();
         edit(&mut tensors, &mut json);
         let views: Vec<(String, TensorView<'_>)> = tensors
             .iter()
-            .map(|(n, s, d)| {
-                (
-                    n.clone(),
-                    TensorView::new(Dtype::F32, s.clone(), d).unwrap(),
-                )
-            })
+            .map(|(n, t, s, d)| (n.clone(), TensorView::new(*t, s.clone(), d).unwrap()))
             .collect();
         let meta = HashMap::from([(STATE_KEY.to_string(), json)]);
         std::fs::write(
@@ -433,11 +598,11 @@ mod tests {
                     .iter_mut()
                     .find(|t| t.0 == "optimizer.momentum_buffer.fc2.bias")
                     .unwrap();
-                b.1 = vec![5];
-                b.2.truncate(20);
+                b.2 = vec![5];
+                b.3.truncate(20);
             }),
             ("optimizer.velocity", &|t, _| {
-                t.push(("optimizer.velocity".into(), vec![1], vec![0; 4]))
+                t.push(("optimizer.velocity".into(), Dtype::F32, vec![1], vec![0; 4]))
             }),
         ];
         for (needle, edit) in cases {

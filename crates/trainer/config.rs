@@ -7,8 +7,8 @@
 //! batch_size = 256
 //! [model]               # hidden
 //! hidden = 100
-//! [optimizer]           # torch.optim.SGD's keyword arguments
-//! name = "SGD"
+//! [optimizer]           # torch.optim.SGD's, Adam's or AdamW's keyword arguments
+//! name = "SGD"         # or "Adam", "AdamW" (betas = [0.9, 0.999], eps, amsgrad, ...)
 //! lr = 0.1
 //! momentum = 0.9
 //! nesterov = true
@@ -207,6 +207,19 @@ impl RunConfig {
                 .replace("expected u64", "expected a whole number >= 0");
             anyhow::anyhow!(message).context(location(text, e.span()))
         })?;
+        // The optimizer's keys and values are checked here, where the text can say where
+        // they are; `name` is "SGD" when left out.
+        let mut config = config;
+        config
+            .optimizer
+            .entry("name")
+            .or_insert_with(|| Value::String("SGD".into()));
+        if let Err(e) = crate::training::optimizer_config(&config.optimizer) {
+            return Err(match optimizer_key_location(text, &format!("{e:#}")) {
+                Some(at) => e.context(at),
+                None => e,
+            });
+        }
         Ok(config)
     }
 
@@ -292,13 +305,7 @@ impl RunConfig {
             bail!("max_steps = 0 is not allowed: leave it out to train every step, or give at least 1");
         }
         crate::limits::check_model(self.model.hidden, self.data.batch_size)?;
-        if self.optimizer.get("name").and_then(Value::as_str) != Some("SGD") {
-            let got = self
-                .optimizer
-                .get("name")
-                .map_or("nothing".to_string(), |v| v.to_string());
-            bail!("optimizer.name = {got} is not supported: the only optimizer is \"SGD\"");
-        }
+        crate::training::optimizer_config(&self.optimizer)?;
         let interval = self.interval()?;
         if let Some(monitor) = self.monitor()? {
             if interval == Interval::Step {
@@ -328,6 +335,20 @@ pub fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     let cut: String = shown.chars().take(80).collect();
     let more = if cut.len() < shown.len() { "..." } else { "" };
     format!("at line {line}, column {column} `{cut}{more}`")
+}
+
+/// Where in the text the `[optimizer]` key an error names is (the first name in backquotes:
+/// "unknown field `nesterov`", "invalid `betas[0]` = 1"), if the text has it.
+fn optimizer_key_location(text: &str, message: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Spans {
+        #[serde(default)]
+        optimizer: std::collections::BTreeMap<String, toml::Spanned<Value>>,
+    }
+    let key = message.split('`').nth(1)?.split('[').next()?;
+    let spans: Spans = toml::from_str(text).ok()?;
+    let span = spans.optimizer.get(key)?.span();
+    Some(location(text, Some(span)))
 }
 
 /// When the scheduler steps.
@@ -477,7 +498,6 @@ mod tests {
             ("[data]\nbatch_size = 0", "data.batch_size"),
             ("[model]\nhidden = 0", "model.hidden"),
             ("max_steps = 0", "max_steps"),
-            ("[optimizer]\nname = \"Adam\"", "optimizer.name"),
         ] {
             let err = RunConfig::parse(text)
                 .unwrap()
@@ -486,5 +506,42 @@ mod tests {
                 .to_string();
             assert!(err.contains(key), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn optimizer_errors_name_the_key_and_its_line() {
+        for (text, needles) in [
+            (
+                "epochs = 1\n[optimizer]\nname = \"Adam\"\nlr = 0.01\nnesterov = true\n",
+                &["line 5", "nesterov", "betas"][..],
+            ),
+            (
+                "[optimizer]\nname = \"AdamW\"\nbetas = [0.9, 1.0]\n",
+                &["line 3", "betas[1]", "[0, 1)"][..],
+            ),
+            (
+                "[optimizer]\nname = \"Adam\"\neps = -1.0\n",
+                &["line 3", "`eps`"][..],
+            ),
+            (
+                "[optimizer]\nname = \"Adagrad\"\n",
+                &["Adagrad", "AdamW"][..],
+            ),
+        ] {
+            let err = format!("{:#}", RunConfig::parse(text).unwrap_err());
+            for needle in needles {
+                assert!(err.contains(needle), "{text}: {needle} not in {err}");
+            }
+        }
+        // An SGD table without `name` is SGD, and the other optimizers' keys take PyTorch's
+        // defaults.
+        let c = RunConfig::parse("[optimizer]\nlr = 0.05\nmomentum = 0.9\n").unwrap();
+        assert_eq!(c.optimizer.get("name"), Some(&Value::String("SGD".into())));
+        c.validate().unwrap();
+        let adamw = RunConfig::parse("[optimizer]\nname = \"AdamW\"\n").unwrap();
+        assert_eq!(
+            crate::training::optimizer_config(&adamw.optimizer).unwrap(),
+            optim::OptimizerConfig::AdamW(optim::AdamConfig::adamw_default())
+        );
     }
 }

@@ -21,13 +21,14 @@ pub const CSV_MAX_BYTES: u64 = 256 << 20;
 /// a checkpoint adds its training state there).
 pub const SAFETENSORS_HEADER_BYTES: u64 = 64 << 20;
 
-/// The largest safetensors file holding a 784-`hidden`-10 MLP (plus a checkpoint's momentum
-/// buffers, which double the tensors).
+/// The largest safetensors file holding a 784-`hidden`-10 MLP (plus a checkpoint's optimizer
+/// tensors: SGD's momentum buffers, or Adam's two moments and AMSGrad's maximum, which make
+/// four times the weights).
 pub fn weights_max_bytes(hidden: u64) -> u64 {
     let floats = hidden.saturating_mul(784 + 1 + 10).saturating_add(10);
     floats
         .saturating_mul(4)
-        .saturating_mul(2)
+        .saturating_mul(4)
         .saturating_add(SAFETENSORS_HEADER_BYTES)
 }
 

@@ -20,6 +20,7 @@ use plotters::prelude::*;
 use crate::config::RunConfig;
 use crate::console;
 use crate::lr_find::{lr_at, RangeTest, Stop, BETA, DIVERGENCE_FACTOR};
+use crate::optimizer_flag::OptimizerFlags;
 use crate::outputs::write_atomic;
 use crate::plot::plot_error;
 use crate::plural::plural;
@@ -32,7 +33,8 @@ const MAX_STEPS: u64 = 100_000;
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
     trainer lr-find\n  \
-    trainer lr-find --config configs/one-cycle.toml --start-lr 1e-5 --end-lr 1 --steps 200 --out runs/lr-find-one-cycle\n\n\
+    trainer lr-find --config configs/one-cycle.toml --start-lr 1e-5 --end-lr 1 --steps 200 --out runs/lr-find-one-cycle\n  \
+    trainer lr-find --optimizer adamw --start-lr 1e-6 --end-lr 1 --out runs/lr-find-adamw\n\n\
     Then use the suggested lr as max_lr of OneCycleLR, or a tenth of it as a base lr.")]
 pub struct LrFindArgs {
     /// Run config (TOML) whose model, data and optimizer to use [default: the default job's].
@@ -56,15 +58,19 @@ pub struct LrFindArgs {
     /// Folder with the Fashion-MNIST files [default: searched].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub optimizer_flags: OptimizerFlags,
 }
 
 /// Run `trainer lr-find`.
 pub fn run(args: LrFindArgs) -> anyhow::Result<()> {
     check_args(&args)?;
-    let config = match &args.config {
+    let mut config = match &args.config {
         Some(path) => RunConfig::load(path)?,
         None => RunConfig::default(),
     };
+    args.optimizer_flags
+        .apply(&mut config.optimizer, &[], |_| {})?;
     config.validate()?;
     let outputs = [args.out.join("lr_find.csv"), args.out.join("lr_find.svg")];
     if !args.overwrite {
@@ -144,7 +150,7 @@ fn range_test(
 ) -> anyhow::Result<RangeTest> {
     let mut mlp = Mlp::new(INPUTS, config.model.hidden as usize, CLASSES, config.seed);
     // The scheduler is not built: the range test sets every step's lr itself.
-    let mut sgd = training::build_sgd(config, &mlp)?;
+    let mut optimizer = training::new_optimizer(config, &mlp)?;
 
     let batch_size = config.data.batch_size as usize;
     let n = data.train.len();
@@ -164,7 +170,7 @@ fn range_test(
                 break 'epochs;
             }
             let lr = lr_at(args.start_lr, args.end_lr, args.steps, i);
-            sgd.set_lr(0, lr)?;
+            optimizer.param_groups_mut().set_lr(0, lr)?;
             data.train.gather(batch, &mut images, &mut labels);
             let out = step_ws.forward_backward(&mlp, &images, &labels);
             if let Some(stop) = test.record(lr, f64::from(out.loss)) {
@@ -181,7 +187,7 @@ fn range_test(
                 ));
                 break 'epochs;
             }
-            let (report, _) = step_ws.update(&mut mlp, |p, g| sgd.step(p, g), || {});
+            let (report, _) = step_ws.update(&mut mlp, |p, g| optimizer.step(p, g), || {});
             report.context("the optimizer step failed")?;
             i += 1;
         }

@@ -21,6 +21,7 @@ mod input_file;
 mod limits;
 mod lr_find;
 mod lr_find_cmd;
+mod optimizer_flag;
 mod outputs;
 mod plot;
 mod plural;

@@ -101,26 +101,67 @@ pub fn metrics_csv(rows: &[EpochMetrics]) -> String {
 #[derive(Debug)]
 pub struct Trace {
     text: String,
+    columns: TraceColumns,
+}
+
+/// The per-tensor columns of a trace: SGD's norms, or Adam's (the same three, then its moments
+/// and step instead of a momentum buffer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceColumns {
+    /// `grad_norm`, `update_norm`, `param_norm`, `buffer_norm`.
+    Sgd,
+    /// `grad_norm`, `update_norm`, `param_norm`, `exp_avg_norm`, `exp_avg_sq_norm`,
+    /// `step_norm` (see `optim::AdamNorms`).
+    Adam,
+}
+
+impl TraceColumns {
+    /// The columns of this optimizer's trace.
+    pub fn of(optimizer: &optim::Optimizer) -> TraceColumns {
+        match optimizer {
+            optim::Optimizer::Sgd(_) => TraceColumns::Sgd,
+            optim::Optimizer::Adam(_) => TraceColumns::Adam,
+        }
+    }
+
+    fn names(self) -> &'static [&'static str] {
+        match self {
+            TraceColumns::Sgd => &["grad_norm", "update_norm", "param_norm", "buffer_norm"],
+            TraceColumns::Adam => &[
+                "grad_norm",
+                "update_norm",
+                "param_norm",
+                "exp_avg_norm",
+                "exp_avg_sq_norm",
+                "step_norm",
+            ],
+        }
+    }
 }
 
 impl Trace {
     /// A trace with the header for these parameter tensors.
-    pub fn new(param_names: &[&str]) -> Trace {
+    pub fn new(param_names: &[&str], columns: TraceColumns) -> Trace {
         let mut text = String::from("step,epoch,lr,loss");
         for name in param_names {
-            for what in ["grad_norm", "update_norm", "param_norm", "buffer_norm"] {
+            for what in columns.names() {
                 let _ = write!(text, ",{name}.{what}");
             }
         }
         text.push('\n');
-        Trace { text }
+        Trace { text, columns }
     }
 
     /// Continues an existing `trace.csv`, keeping only the rows of steps `<= last_step`. The
     /// file must hold every step from 1 to `last_step` (a run writes it before each
     /// checkpoint): a missing, foreign or cut trace is an error, not a trace with a gap.
-    pub fn resume(path: &Path, param_names: &[&str], last_step: u64) -> anyhow::Result<Trace> {
-        let mut trace = Trace::new(param_names);
+    pub fn resume(
+        path: &Path,
+        param_names: &[&str],
+        columns: TraceColumns,
+        last_step: u64,
+    ) -> anyhow::Result<Trace> {
+        let mut trace = Trace::new(param_names, columns);
         let limit = crate::input_file::CSV_MAX_BYTES;
         let old = crate::input_file::read_text(path, "the trace", limit).with_context(|| {
             format!(
@@ -157,7 +198,8 @@ impl Trace {
     }
 
     /// Appends one step: `lr` is the lr the step used, `loss` the batch's loss before the update.
-    /// Per tensor: the norms of gradient, applied update, parameters and momentum buffer.
+    /// Per tensor: the norms of gradient, applied update and parameters, then of SGD's momentum
+    /// buffer or of Adam's moments and step.
     pub fn push(
         &mut self,
         step: u64,
@@ -170,9 +212,22 @@ impl Trace {
         for t in tensors {
             let _ = write!(
                 self.text,
-                ",{},{},{},{}",
-                t.grad_norm as f32, t.update_norm as f32, t.param_norm as f32, t.buffer_norm as f32
+                ",{},{},{}",
+                t.grad_norm as f32, t.update_norm as f32, t.param_norm as f32
             );
+            match self.columns {
+                TraceColumns::Sgd => {
+                    let _ = write!(self.text, ",{}", t.buffer_norm as f32);
+                }
+                TraceColumns::Adam => {
+                    let a = t.adam.unwrap_or_default();
+                    let _ = write!(
+                        self.text,
+                        ",{},{},{}",
+                        a.exp_avg_norm as f32, a.exp_avg_sq_norm as f32, a.step_norm as f32
+                    );
+                }
+            }
         }
         self.text.push('\n');
     }
@@ -205,19 +260,20 @@ mod tests {
     fn trace_resume_keeps_rows_up_to_the_checkpoint() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("trace.csv");
-        let mut t = Trace::new(&["w"]);
+        let mut t = Trace::new(&["w"], TraceColumns::Sgd);
         let n = || optim::TensorReport {
             lr: 0.1,
             grad_norm: 1.0,
             update_norm: 2.0,
             param_norm: 3.0,
             buffer_norm: 4.0,
+            adam: None,
         };
         for step in 1..=5 {
             t.push(step, 1, 0.1, 0.5, &[n()]);
         }
         fs::write(&path, t.as_str()).unwrap();
-        let r = Trace::resume(&path, &["w"], 3).unwrap();
+        let r = Trace::resume(&path, &["w"], TraceColumns::Sgd, 3).unwrap();
         assert_eq!(r.as_str().lines().count(), 4);
         assert!(r
             .as_str()
@@ -231,21 +287,25 @@ mod tests {
     fn trace_resume_refuses_a_trace_with_a_gap() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("trace.csv");
-        let err = Trace::resume(&path, &["w"], 3).unwrap_err().to_string();
+        let err = Trace::resume(&path, &["w"], TraceColumns::Sgd, 3)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("trace.csv"), "{err}");
         let n = optim::TensorReport::default();
-        let mut t = Trace::new(&["w"]);
+        let mut t = Trace::new(&["w"], TraceColumns::Sgd);
         for step in [1, 2, 4] {
             t.push(step, 1, 0.1, 0.5, &[n]);
         }
         fs::write(&path, t.as_str()).unwrap();
-        let err = Trace::resume(&path, &["w"], 4).unwrap_err().to_string();
+        let err = Trace::resume(&path, &["w"], TraceColumns::Sgd, 4)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("steps 1 to 2") && err.contains("step 4"),
             "{err}"
         );
         fs::write(&path, "step,epoch,lr,loss,other\n1,1,0.1,0.5\n").unwrap();
-        assert!(Trace::resume(&path, &["w"], 1).is_err());
+        assert!(Trace::resume(&path, &["w"], TraceColumns::Sgd, 1).is_err());
     }
 
     #[test]

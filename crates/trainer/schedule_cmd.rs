@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args;
-use optim::{OptimizerConfig, Scheduler, SchedulerConfig, Sgd};
+use optim::{OptimizerConfig, Scheduler, SchedulerConfig};
 
 use crate::horizon;
 use crate::plot::{self, Panel, Series};
@@ -72,11 +72,12 @@ pub fn run(args: ScheduleArgs) -> anyhow::Result<()> {
             console::eprintln(format_args!("warning: {warning}"));
         }
     }
-    let mut sgd = Sgd::new(&optimizer.sgd, &[1])
+    let mut opt = optimizer
+        .build(&[1])
         .with_context(|| format!("in [optimizer] of {}", args.config.display()))?;
     let mut sched = match &scheduler {
         Some(config) => Some(
-            Scheduler::new(config, &mut sgd)
+            Scheduler::new(config, opt.param_groups_mut())
                 .with_context(|| format!("in [scheduler] of {}", args.config.display()))?,
         ),
         None => None,
@@ -86,17 +87,17 @@ pub fn run(args: ScheduleArgs) -> anyhow::Result<()> {
 
     let mut rows = vec![Row {
         step: 0,
-        lr: sgd.lr(0),
-        momentum: sgd.momentum(0),
+        lr: opt.lr(0),
+        momentum: opt.momentum(0),
     }];
     let mut param = [0.0f32];
     for step in 1..=args.steps {
-        sgd.step(&mut [&mut param], &[&[0.0]])?;
+        opt.step(&mut [&mut param], &[&[0.0]])?;
         if let Some(sched) = sched.as_mut() {
             match metrics {
                 Some(metrics) => {
                     let event = sched
-                        .step_with_metric(&mut sgd, metrics[step - 1])
+                        .step_with_metric(opt.param_groups_mut(), metrics[step - 1])
                         .with_context(|| format!("at step {step}"))?;
                     if event.reduced() {
                         console::eprintln(format_args!(
@@ -106,14 +107,14 @@ pub fn run(args: ScheduleArgs) -> anyhow::Result<()> {
                     }
                 }
                 None => sched
-                    .step(&mut sgd)
+                    .step(opt.param_groups_mut())
                     .with_context(|| format!("at step {step}"))?,
             }
         }
         rows.push(Row {
             step,
-            lr: sgd.lr(0),
-            momentum: sgd.momentum(0),
+            lr: opt.lr(0),
+            momentum: opt.momentum(0),
         });
     }
     if let Some(sched) = &sched {

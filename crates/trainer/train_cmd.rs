@@ -9,6 +9,7 @@ use toml::Value;
 
 use crate::config::RunConfig;
 use crate::horizon;
+use crate::optimizer_flag::OptimizerFlags;
 use crate::outputs::{default_out_dir, write_atomic};
 use crate::plural::plural;
 use crate::resume;
@@ -19,7 +20,7 @@ use crate::training::{self, RunOptions, Start};
 /// Flags of `trainer train` (and of `trainer` alone). Flags override the config file.
 #[derive(Args, Debug, Default, Clone)]
 #[command(
-    after_help = "Examples:\n  trainer train                                  the tutorial's StepLR experiment\n  trainer train --scheduler plateau              ReduceLROnPlateau(mode='max', factor=0.5, patience=1) on test accuracy\n  trainer train --config configs/cosine.toml --epochs 10 --trace --out runs/cosine\n  trainer train --resume runs/cosine                 carry on from the run's last checkpoint (after Ctrl-C, say)"
+    after_help = "Examples:\n  trainer train                                  the tutorial's StepLR experiment\n  trainer train --scheduler plateau              ReduceLROnPlateau(mode='max', factor=0.5, patience=1) on test accuracy\n  trainer train --config configs/cosine.toml --epochs 10 --trace --out runs/cosine\n  trainer train --config configs/adamw-cosine.toml --epochs 2 --betas 0.9,0.99   AdamW + cosine; --optimizer sgd|adam|adamw switches\n  trainer train --resume runs/cosine                 carry on from the run's last checkpoint (after Ctrl-C, say)"
 )]
 pub struct TrainArgs {
     /// Run configuration (TOML with PyTorch's names); flags override its keys.
@@ -31,7 +32,7 @@ pub struct TrainArgs {
     /// Samples per optimizer step [default: 256].
     #[arg(long, value_name = "N")]
     pub batch_size: Option<u64>,
-    /// SGD learning rate [default: 0.1].
+    /// Learning rate [default: 0.1, the default job's SGD; PyTorch's 1e-3 for Adam and AdamW].
     #[arg(long, value_name = "F", allow_negative_numbers = true)]
     pub lr: Option<f64>,
     /// SGD momentum [default: 0.9].
@@ -40,12 +41,15 @@ pub struct TrainArgs {
     /// Nesterov momentum [default: true].
     #[arg(long, value_name = "true|false", action = ArgAction::Set)]
     pub nesterov: Option<bool>,
-    /// L2 penalty added to the gradient (PyTorch's coupled weight decay) [default: 0].
+    /// Weight decay: SGD's and Adam's L2 penalty added to the gradient [default: 0], AdamW's
+    /// decoupled decay [default: 1e-2].
     #[arg(long, value_name = "F", allow_negative_numbers = true)]
     pub weight_decay: Option<f64>,
     /// Momentum dampening [default: 0].
     #[arg(long, value_name = "F", allow_negative_numbers = true)]
     pub dampening: Option<f64>,
+    #[command(flatten)]
+    pub optimizer_flags: OptimizerFlags,
     /// Width of the hidden layer [default: 100].
     #[arg(long, value_name = "N")]
     pub hidden: Option<u64>,
@@ -119,6 +123,7 @@ impl TrainArgs {
             || self.nesterov.is_some()
             || self.weight_decay.is_some()
             || self.dampening.is_some()
+            || self.optimizer_flags.given()
             || self.hidden.is_some()
             || self.seed.is_some()
             || self.scheduler.is_some()
@@ -174,12 +179,22 @@ impl TrainArgs {
         if let Some(v) = self.hidden {
             c.model.hidden = v;
         }
-        let o = &mut c.optimizer;
-        set(o, "lr", self.lr.map(Value::Float));
-        set(o, "momentum", self.momentum.map(Value::Float));
-        set(o, "nesterov", self.nesterov.map(Value::Boolean));
-        set(o, "weight_decay", self.weight_decay.map(Value::Float));
-        set(o, "dampening", self.dampening.map(Value::Float));
+        let sgd_flags: Vec<&str> = [
+            ("--momentum", self.momentum.is_some()),
+            ("--nesterov", self.nesterov.is_some()),
+            ("--dampening", self.dampening.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, given)| given.then_some(flag))
+        .collect();
+        self.optimizer_flags
+            .apply(&mut c.optimizer, &sgd_flags, |o| {
+                set(o, "lr", self.lr.map(Value::Float));
+                set(o, "momentum", self.momentum.map(Value::Float));
+                set(o, "nesterov", self.nesterov.map(Value::Boolean));
+                set(o, "weight_decay", self.weight_decay.map(Value::Float));
+                set(o, "dampening", self.dampening.map(Value::Float));
+            })?;
         if let Some(name) = &self.scheduler {
             c.scheduler = scheduler_flag::table_of(name)?;
         }

@@ -1,14 +1,14 @@
-//! The training loop: batches -> forward/backward -> SGD step -> scheduler, with a test pass,
-//! a metrics row and a checkpoint after every epoch.
+//! The training loop: batches -> forward/backward -> optimizer step (SGD, Adam or AdamW) ->
+//! scheduler, with a test pass, a metrics row and a checkpoint after every epoch.
 //!
 //! Order of calls, as PyTorch expects since 1.1: within a step `optimizer.step()` and then (with
 //! `interval = "step"`) `scheduler.step()`; after an epoch the fresh test pass, then (with
 //! `interval = "epoch"`) `scheduler.step()` or, for ReduceLROnPlateau, `scheduler.step(metric)`.
 //!
 //! On two cores a step keeps both busy: `TrainStep` runs the two halves of the batch as two
-//! rayon tasks, and `TrainStep::update` runs the SGD update (and then copies the weights for
-//! the next step's second half) on one core while the other gathers the next batch (its 256
-//! scattered image reads do not depend on the weights).
+//! rayon tasks, and `TrainStep::update` runs the optimizer's update (and then copies the
+//! weights for the next step's second half) on one core while the other gathers the next batch
+//! (its 256 scattered image reads do not depend on the weights).
 
 use crate::console;
 use std::fmt;
@@ -21,11 +21,11 @@ use anyhow::{bail, Context};
 use autograd_lite::{evaluate, Mlp, TrainStep};
 use fashion::{Dataset, DropLast};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use optim::{Scheduler, Sgd};
+use optim::{Optimizer, OptimizerConfig, Scheduler};
 
 use crate::checkpoint::{self, TrainingState};
 use crate::config::{Interval, Monitor, RunConfig};
-use crate::outputs::{metrics_csv, write_atomic, EpochMetrics, Trace};
+use crate::outputs::{metrics_csv, write_atomic, EpochMetrics, Trace, TraceColumns};
 use crate::run_folder::RunFolder;
 use crate::tensorboard::Board;
 
@@ -179,18 +179,41 @@ fn initial_weights(config: &RunConfig) -> anyhow::Result<Option<Mlp>> {
     Ok(Some(mlp))
 }
 
+/// The config's `[optimizer]` table as PyTorch's class and keyword arguments (`name` is
+/// `"SGD"` when left out), checked as PyTorch checks them.
+pub fn optimizer_config(table: &toml::Table) -> anyhow::Result<OptimizerConfig> {
+    let mut table = table.clone();
+    table
+        .entry("name")
+        .or_insert_with(|| toml::Value::String("SGD".into()));
+    let name = table.get("name").map_or(String::new(), |v| v.to_string());
+    let config: OptimizerConfig =
+        toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                anyhow::anyhow!("in [optimizer] ({name}): {}", e.message().trim())
+            })?;
+    config
+        .validate()
+        .with_context(|| format!("in [optimizer] ({})", config.name()))?;
+    Ok(config)
+}
+
 /// The optimizer the config's `[optimizer]` table describes, for `mlp`'s parameters.
-pub fn build_sgd(config: &RunConfig, mlp: &Mlp) -> anyhow::Result<Sgd> {
-    let sgd_config: optim::OptimizerConfig = toml::Value::Table(config.optimizer.clone())
-        .try_into()
-        .map_err(|e: toml::de::Error| anyhow::anyhow!("in [optimizer]: {}", e.message().trim()))?;
+pub fn new_optimizer(config: &RunConfig, mlp: &Mlp) -> anyhow::Result<Optimizer> {
+    let optimizer = optimizer_config(&config.optimizer)?;
     let lens: Vec<usize> = mlp.params().iter().map(|p| p.len()).collect();
-    Sgd::new(&sgd_config.sgd, &lens).context("in [optimizer]")
+    optimizer
+        .build(&lens)
+        .with_context(|| format!("in [optimizer] ({})", optimizer.name()))
 }
 
 /// The optimizer and scheduler a config describes.
-pub fn build_optimizer(config: &RunConfig, mlp: &Mlp) -> anyhow::Result<(Sgd, Option<Scheduler>)> {
-    let mut sgd = build_sgd(config, mlp)?;
+pub fn build_optimizer(
+    config: &RunConfig,
+    mlp: &Mlp,
+) -> anyhow::Result<(Optimizer, Option<Scheduler>)> {
+    let mut optimizer = new_optimizer(config, mlp)?;
     let scheduler = match config.scheduler_class_table() {
         None => None,
         Some(table) => {
@@ -199,10 +222,11 @@ pub fn build_optimizer(config: &RunConfig, mlp: &Mlp) -> anyhow::Result<(Sgd, Op
                 .map_err(|e: toml::de::Error| {
                     anyhow::anyhow!("in [scheduler]: {}", e.message().trim())
                 })?;
-            Some(Scheduler::new(&sched_config, &mut sgd).context("in [scheduler]")?)
+            let groups = optimizer.param_groups_mut();
+            Some(Scheduler::new(&sched_config, groups).context("in [scheduler]")?)
         }
     };
-    Ok((sgd, scheduler))
+    Ok((optimizer, scheduler))
 }
 
 /// Where a run starts, before the "start or resume" phase has built the optimizer around it.
@@ -271,7 +295,7 @@ struct Job<'a> {
 /// What a run carries from one phase to the next.
 struct Run {
     mlp: Mlp,
-    sgd: Sgd,
+    optimizer: Optimizer,
     scheduler: Option<Scheduler>,
     /// What the checkpoint holds besides the weights (and the optimizer and scheduler, which
     /// are copied into it when it is saved).
@@ -352,7 +376,7 @@ fn start_or_resume(
     folder: &RunFolder,
     data: &Data,
 ) -> anyhow::Result<Run> {
-    let (mlp, sgd, scheduler, state) = match start {
+    let (mlp, optimizer, scheduler, state) = match start {
         Start::Resume(mlp, state) => {
             if state.hidden != config.model.hidden || mlp.hidden() != config.model.hidden as usize {
                 bail!(
@@ -369,9 +393,11 @@ fn start_or_resume(
             state
                 .check(data.train.len() as u64, config.data.batch_size)
                 .with_context(damaged)?;
-            let (mut sgd, mut scheduler) = build_optimizer(config, &mlp)?;
-            let fresh = sgd.state();
-            sgd.load_state(state.sgd.clone()).with_context(damaged)?;
+            let (mut optimizer, mut scheduler) = build_optimizer(config, &mlp)?;
+            let fresh = optimizer.clone();
+            state
+                .restore_optimizer(&mut optimizer)
+                .with_context(damaged)?;
             match (scheduler.as_mut(), state.scheduler.clone()) {
                 (Some(s), Some(saved)) => s.load_state(saved).with_context(damaged)?,
                 (None, None) => {}
@@ -385,26 +411,28 @@ fn start_or_resume(
                     damaged()
                 ),
             }
-            check_scheduled_values(&sgd, &fresh, scheduler.as_ref()).with_context(damaged)?;
-            (mlp, sgd, scheduler, *state)
+            check_scheduled_values(&optimizer, &fresh, scheduler.as_ref()).with_context(damaged)?;
+            (mlp, optimizer, scheduler, *state)
         }
         Start::Fresh(mlp) => {
-            let (sgd, scheduler) = build_optimizer(config, &mlp)?;
+            let (optimizer, scheduler) = build_optimizer(config, &mlp)?;
             let state = checkpoint::initial_state(
                 config.to_toml()?,
                 config.model.hidden,
-                sgd.state(),
+                &optimizer,
                 scheduler.as_ref().map(Scheduler::state),
             );
-            (mlp, sgd, scheduler, state)
+            (mlp, optimizer, scheduler, state)
         }
     };
+    let columns = TraceColumns::of(&optimizer);
     let trace = match (config.trace, state.step) {
         (false, _) => None,
-        (true, 0) => Some(Trace::new(&Mlp::PARAM_NAMES)),
+        (true, 0) => Some(Trace::new(&Mlp::PARAM_NAMES, columns)),
         (true, step) => Some(Trace::resume(
             &folder.dir().join("trace.csv"),
             &Mlp::PARAM_NAMES,
+            columns,
             step,
         )?),
     };
@@ -415,7 +443,7 @@ fn start_or_resume(
     )?;
     Ok(Run {
         mlp,
-        sgd,
+        optimizer,
         scheduler,
         state,
         trace,
@@ -471,7 +499,7 @@ fn train_one_epoch(
             break;
         }
         // `images` and `labels` hold `batch` (gathered during the previous update).
-        let (lr, momentum) = (run.sgd.lr(0), run.sgd.momentum(0));
+        let (lr, momentum) = (run.optimizer.lr(0), run.optimizer.momentum(0));
         let out = match fresh.take() {
             Some(fresh) => buf
                 .step
@@ -492,12 +520,12 @@ fn train_one_epoch(
         let next = batches.peek().copied();
         let data = job.data;
         let (next_images, next_labels) = (&mut buf.next_images, &mut buf.next_labels);
-        let sgd = &mut run.sgd;
+        let optimizer = &mut run.optimizer;
         // The next batch does not depend on the weights: the other core gathers it while
         // this one updates them.
         let (report, proof) = buf.step.update(
             &mut run.mlp,
-            |params, grads| sgd.step(params, grads),
+            |params, grads| optimizer.step(params, grads),
             || {
                 if let Some(next) = next {
                     data.train.gather(next, next_images, next_labels);
@@ -525,7 +553,7 @@ fn train_one_epoch(
         run.state.step = step_number;
         if job.interval == Interval::Step {
             if let Some(s) = run.scheduler.as_mut() {
-                s.step(&mut run.sgd)?;
+                s.step(run.optimizer.param_groups_mut())?;
             }
         }
         bar.inc(1);
@@ -560,7 +588,7 @@ fn end_of_epoch(
     let seen = p.seen.max(1) as f64;
     let row = EpochMetrics {
         epoch: run.state.epochs_done + 1,
-        lr: p.first_lr.unwrap_or_else(|| run.sgd.lr(0)),
+        lr: p.first_lr.unwrap_or_else(|| run.optimizer.lr(0)),
         train_loss: p.loss_sum / seen,
         train_accuracy: 100.0 * p.correct as f64 / seen,
         test_loss: eval.loss,
@@ -570,7 +598,7 @@ fn end_of_epoch(
     };
     if job.interval == Interval::Epoch {
         if let Some(s) = run.scheduler.as_mut() {
-            let note = step_scheduler_after_epoch(s, &mut run.sgd, job.monitor, &row)?;
+            let note = step_scheduler_after_epoch(s, &mut run.optimizer, job.monitor, &row)?;
             if let Some(note) = note.filter(|_| job.lines) {
                 console::println(format_args!("{note}"));
             }
@@ -602,7 +630,7 @@ impl Run {
     /// Copies the optimizer's and scheduler's state into the checkpoint state, writes the
     /// logs, then the checkpoint.
     fn save_checkpoint(&mut self, folder: &mut RunFolder) -> anyhow::Result<()> {
-        self.state.sgd = self.sgd.state();
+        self.state.record_optimizer(&self.optimizer);
         self.state.scheduler = self.scheduler.as_ref().map(Scheduler::state);
         self.save_logs(&folder.dir())?;
         checkpoint::save(&folder.dir(), &self.mlp, &self.state)?;
@@ -672,31 +700,35 @@ impl Divergence {
         }
     }
 }
-/// A restored optimizer's lr and momentum must be what the run's schedule makes them: the lr the
-/// scheduler set last (the configured lr without a scheduler), and the configured momentum
-/// unless the scheduler cycles it. `fresh` is the state of the optimizer built from the config.
+/// A restored optimizer's lr and momentum (Adam's `betas[0]`) must be what the run's schedule
+/// makes them: the lr the scheduler set last (the configured lr without a scheduler), and the
+/// configured momentum unless the scheduler cycles it. `fresh` is the optimizer built from the
+/// config.
 fn check_scheduled_values(
-    sgd: &Sgd,
-    fresh: &optim::SgdState,
+    optimizer: &Optimizer,
+    fresh: &Optimizer,
     scheduler: Option<&Scheduler>,
 ) -> anyhow::Result<()> {
+    let (restored, configured) = (optimizer.param_groups(), fresh.param_groups());
     if let Some(s) = scheduler {
-        s.check_optimizer(sgd)?;
+        s.check_optimizer(restored)?;
     }
-    for (g, (group, configured)) in sgd.groups().iter().zip(&fresh.groups).enumerate() {
-        if scheduler.is_none() && group.lr.to_bits() != configured.lr.to_bits() {
+    let momentum = match optimizer {
+        Optimizer::Sgd(_) => "momentum",
+        Optimizer::Adam(_) => "betas[0]",
+    };
+    for g in 0..restored.num_groups() {
+        let (lr, want_lr) = (restored.lr(g), configured.lr(g));
+        if scheduler.is_none() && lr.to_bits() != want_lr.to_bits() {
             bail!(
-                "param_groups[{g}].lr = {} but the run's config gives {} and it has no scheduler",
-                group.lr,
-                configured.lr
+                "param_groups[{g}].lr = {lr} but the run's config gives {want_lr} and it has no scheduler"
             );
         }
         let cycled = scheduler.is_some_and(Scheduler::writes_momentum);
-        if !cycled && group.momentum.to_bits() != configured.momentum.to_bits() {
+        let (m, want_m) = (restored.momentum(g), configured.momentum(g));
+        if !cycled && m.to_bits() != want_m.to_bits() {
             bail!(
-                "param_groups[{g}].momentum = {} but the run's config gives {} and no scheduler changes it",
-                group.momentum,
-                configured.momentum
+                "param_groups[{g}].{momentum} = {m} but the run's config gives {want_m} and no scheduler changes it"
             );
         }
     }
@@ -707,12 +739,12 @@ fn check_scheduled_values(
 /// the line to print when the lr was lowered.
 fn step_scheduler_after_epoch(
     scheduler: &mut Scheduler,
-    sgd: &mut Sgd,
+    optimizer: &mut Optimizer,
     monitor: Option<Monitor>,
     row: &EpochMetrics,
 ) -> anyhow::Result<Option<String>> {
     let Some(monitor) = monitor.filter(|_| scheduler.needs_metric()) else {
-        scheduler.step(sgd)?;
+        scheduler.step(optimizer.param_groups_mut())?;
         return Ok(None);
     };
     let metric = match monitor {
@@ -721,7 +753,7 @@ fn step_scheduler_after_epoch(
         Monitor::TrainLoss => row.train_loss,
         Monitor::TrainAccuracy => row.train_accuracy,
     };
-    let event = scheduler.step_with_metric(sgd, metric)?;
+    let event = scheduler.step_with_metric(optimizer.param_groups_mut(), metric)?;
     Ok(event.reduced().then(|| {
         format!(
             "epoch {}: ReduceLROnPlateau: {}",

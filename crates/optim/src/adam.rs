@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{check_non_negative, check_tensors, OptimError};
 use crate::math::pow;
+use crate::sgd::{StepReport, TensorReport};
 
 /// The keyword arguments of `torch.optim.Adam` and `torch.optim.AdamW`. `Default` gives Adam's
 /// defaults; [`AdamConfig::adamw_default`] AdamW's (the same but `weight_decay = 1e-2`).
@@ -144,6 +145,20 @@ pub struct AdamState {
     pub step_count: u64,
 }
 
+/// Adam's own norms of one tensor after a step (accumulated in f64), beside the gradient,
+/// update and parameter norms every optimizer reports in [`TensorReport`]: what shows how the
+/// schedule's lr meets Adam's per-parameter step sizes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct AdamNorms {
+    /// ‖m‖ of the first moment (`exp_avg`).
+    pub exp_avg_norm: f64,
+    /// ‖v‖ of the second moment (`exp_avg_sq`).
+    pub exp_avg_sq_norm: f64,
+    /// ‖lr / (1 − β1^t) · m / (√v̂ / √(1 − β2^t) + ε)‖, the step the moments make: the whole
+    /// update for Adam, the update without the decoupled decay for AdamW.
+    pub step_norm: f64,
+}
+
 /// Adam or AdamW exactly as `torch.optim.Adam` / `torch.optim.AdamW` (single-tensor CPU path).
 #[derive(Debug, Clone)]
 pub struct Adam {
@@ -151,6 +166,7 @@ pub struct Adam {
     groups: Vec<AdamGroup>,
     moments: Vec<Option<AdamMoments>>,
     step_count: u64,
+    report: StepReport,
 }
 
 impl Adam {
@@ -194,6 +210,9 @@ impl Adam {
             groups: built,
             moments: vec![None; tensors],
             step_count: 0,
+            report: StepReport {
+                tensors: vec![TensorReport::default(); tensors],
+            },
         })
     }
 
@@ -245,8 +264,14 @@ impl Adam {
             .ok_or(OptimError::NoSuchGroup { group, groups })
     }
 
+    /// The per-tensor report of the last step (all zero before the first).
+    pub fn last_report(&self) -> &StepReport {
+        &self.report
+    }
+
     /// One step over every tensor; `params[i]` / `grads[i]` is tensor i (over all groups in
-    /// order). Allocates a tensor's moments once, on its first step.
+    /// order). Allocates a tensor's moments once, on its first step. Returns the norms of each
+    /// tensor's gradient, update, parameters, moments and step.
     ///
     /// ```
     /// use optim::{Adam, AdamConfig};
@@ -259,7 +284,11 @@ impl Adam {
     /// assert!((p[0] - 0.9).abs() < 1e-6 && (p[1] + 1.9).abs() < 1e-6);
     /// # Ok::<(), optim::OptimError>(())
     /// ```
-    pub fn step(&mut self, params: &mut [&mut [f32]], grads: &[&[f32]]) -> Result<(), OptimError> {
+    pub fn step(
+        &mut self,
+        params: &mut [&mut [f32]],
+        grads: &[&[f32]],
+    ) -> Result<&StepReport, OptimError> {
         let lens = self
             .groups
             .iter()
@@ -277,7 +306,7 @@ impl Adam {
                         max_exp_avg_sq: group.amsgrad.then(|| vec![0.0; len]),
                     }
                 });
-                adam_update(
+                self.report.tensors[index] = adam_update(
                     self.weight_decay,
                     group,
                     params[index],
@@ -288,7 +317,7 @@ impl Adam {
             }
         }
         self.step_count += 1;
-        Ok(())
+        Ok(&self.report)
     }
 
     /// A copy of everything needed to resume (groups, moments, step count).
@@ -374,14 +403,15 @@ impl Adam {
     }
 }
 
-/// One tensor's update, in PyTorch's operation order (see the module docs).
+/// One tensor's update, in PyTorch's operation order (see the module docs), returning its
+/// norms (their sums of squares in f64, which does not touch the update's arithmetic).
 fn adam_update(
     weight_decay: WeightDecay,
     group: &AdamGroup,
     p: &mut [f32],
     g: &[f32],
     moments: &mut AdamMoments,
-) {
+) -> TensorReport {
     moments.step += 1;
     let [beta1, beta2] = group.betas;
     let lr = group.lr;
@@ -395,7 +425,10 @@ fn adam_update(
     let bias_correction2_sqrt = (1.0 - pow(beta2, step)).sqrt() as f32;
     let neg_step_size = (-(lr / bias_correction1)) as f32;
     let eps = group.eps as f32;
+    // Sums of squares: gradient, update, parameters, m, v, the moments' step.
+    let mut sums = [0.0f64; 6];
     for i in 0..p.len() {
+        let before = p[i];
         let mut grad = if group.maximize { -g[i] } else { g[i] };
         if group.weight_decay != 0.0 {
             match weight_decay {
@@ -415,6 +448,30 @@ fn adam_update(
             None => *v,
         };
         let denom = v_hat.sqrt() / bias_correction2_sqrt + eps;
-        p[i] += neg_step_size * *m / denom;
+        let step = neg_step_size * *m / denom;
+        p[i] += step;
+        let squares = [
+            f64::from(g[i]),
+            f64::from(p[i]) - f64::from(before),
+            f64::from(p[i]),
+            f64::from(*m),
+            f64::from(moments.exp_avg_sq[i]),
+            f64::from(step),
+        ];
+        for (sum, x) in sums.iter_mut().zip(squares) {
+            *sum += x * x;
+        }
+    }
+    TensorReport {
+        lr,
+        grad_norm: sums[0].sqrt(),
+        update_norm: sums[1].sqrt(),
+        param_norm: sums[2].sqrt(),
+        buffer_norm: 0.0,
+        adam: Some(AdamNorms {
+            exp_avg_norm: sums[3].sqrt(),
+            exp_avg_sq_norm: sums[4].sqrt(),
+            step_norm: sums[5].sqrt(),
+        }),
     }
 }

@@ -2,36 +2,82 @@
 //! `name` choosing the class. (The schedulers' descriptions are in `scheduler/`, one file per
 //! class, named by [`crate::SchedulerConfig`].)
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Serialize};
 
+use crate::adam::{Adam, AdamConfig};
 use crate::error::OptimError;
+use crate::optimizer::Optimizer;
 use crate::sgd::{Sgd, SgdConfig};
 
-/// The `[optimizer]` table of a run config: `name = "SGD"` plus [`SgdConfig`]'s keys.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct OptimizerConfig {
-    /// The SGD keyword arguments (the only optimizer this crate has).
-    pub sgd: SgdConfig,
-}
-
-#[derive(Deserialize)]
+/// The `[optimizer]` table of a run config: `name` chooses the class (`"SGD"`, `"Adam"`,
+/// `"AdamW"`) and the other keys are that class's keyword arguments, with PyTorch's names and
+/// defaults (AdamW's `weight_decay` defaults to 1e-2, Adam's to 0). A key the chosen class does
+/// not take is an error that lists the ones it does.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name")]
-enum RawOptimizer {
+pub enum OptimizerConfig {
+    /// `torch.optim.SGD`.
     #[serde(rename = "SGD")]
     Sgd(SgdConfig),
-}
-
-impl<'de> Deserialize<'de> for OptimizerConfig {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match RawOptimizer::deserialize(deserializer)? {
-            RawOptimizer::Sgd(sgd) => Ok(OptimizerConfig { sgd }),
-        }
-    }
+    /// `torch.optim.Adam` (L2 weight decay added to the gradient).
+    #[serde(rename = "Adam")]
+    Adam(AdamConfig),
+    /// `torch.optim.AdamW` (decoupled weight decay).
+    #[serde(rename = "AdamW")]
+    AdamW(#[serde(with = "adamw_keys")] AdamConfig),
 }
 
 impl OptimizerConfig {
+    /// The PyTorch class name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            OptimizerConfig::Sgd(_) => "SGD",
+            OptimizerConfig::Adam(_) => "Adam",
+            OptimizerConfig::AdamW(_) => "AdamW",
+        }
+    }
+
+    /// PyTorch's constructor checks of the chosen class.
+    pub fn validate(&self) -> Result<(), OptimError> {
+        match self {
+            OptimizerConfig::Sgd(c) => c.validate(),
+            OptimizerConfig::Adam(c) | OptimizerConfig::AdamW(c) => c.validate(),
+        }
+    }
+
     /// Build the optimizer with one parameter group holding tensors of these lengths.
-    pub fn build(&self, param_lens: &[usize]) -> Result<Sgd, OptimError> {
-        Sgd::new(&self.sgd, param_lens)
+    pub fn build(&self, param_lens: &[usize]) -> Result<Optimizer, OptimError> {
+        Ok(match self {
+            OptimizerConfig::Sgd(c) => Optimizer::Sgd(Sgd::new(c, param_lens)?),
+            OptimizerConfig::Adam(c) => Optimizer::Adam(Adam::new(c, param_lens)?),
+            OptimizerConfig::AdamW(c) => Optimizer::Adam(Adam::adamw(c, param_lens)?),
+        })
+    }
+}
+
+/// AdamW's keys: Adam's, with `weight_decay` defaulting to 1e-2 as in `torch.optim.AdamW`.
+mod adamw_keys {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::adam::AdamConfig;
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(default = "AdamConfig::adamw_default", deny_unknown_fields)]
+    #[serde(remote = "AdamConfig")]
+    struct AdamWKeys {
+        lr: f64,
+        betas: [f64; 2],
+        eps: f64,
+        weight_decay: f64,
+        amsgrad: bool,
+        maximize: bool,
+    }
+
+    pub fn serialize<S: Serializer>(config: &AdamConfig, serializer: S) -> Result<S::Ok, S::Error> {
+        AdamWKeys::serialize(config, serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<AdamConfig, D::Error> {
+        AdamWKeys::deserialize(deserializer)
     }
 }

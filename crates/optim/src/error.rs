@@ -71,7 +71,7 @@ impl fmt::Display for OptimError {
                 value,
                 allowed,
             } => {
-                write!(f, "SGD: invalid `{key}` = {value}; allowed: {allowed}")
+                write!(f, "invalid `{key}` = {value}; allowed: {allowed}")
             }
             OptimError::NesterovNeedsMomentum {
                 momentum,

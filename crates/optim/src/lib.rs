@@ -49,9 +49,10 @@
 //!   `sgd_restore`: the checks a saved [`SgdState`] passes before it is loaded.
 //! - `adam`: [`Adam`] (`torch.optim.Adam` and `AdamW`, bit for bit with PyTorch's
 //!   single-tensor algorithm), [`AdamConfig`], [`AdamState`].
+//! - `optimizer`: [`Optimizer`], SGD or Adam as the config chose, for a training loop.
 //! - `param_groups`: [`ParamGroups`], what a scheduler reads and writes of an optimizer, so that
 //!   every scheduler drives SGD or Adam (`CyclicLR` / `OneCycleLR` cycle Adam's `betas[0]`).
-//! - `config`: [`OptimizerConfig`] (`[optimizer]` table).
+//! - `config`: [`OptimizerConfig`] (`[optimizer]` table: SGD, Adam or AdamW).
 //! - `formula`: [`Formula`], an lr formula in `t` (`"min(1, (t + 1) / 5) * 0.95 ^ t"`), parsed
 //!   and checked when a config is read, evaluated in f64 as Python evaluates the same lambda.
 //! - [`scheduler`]: [`Scheduler`] (the stepping protocol and its state), [`SchedulerConfig`]
@@ -67,15 +68,17 @@ mod config;
 mod error;
 mod formula;
 mod math;
+mod optimizer;
 mod param_groups;
 pub mod scheduler;
 mod sgd;
 mod sgd_restore;
 
-pub use adam::{Adam, AdamConfig, AdamGroup, AdamMoments, AdamState, WeightDecay};
+pub use adam::{Adam, AdamConfig, AdamGroup, AdamMoments, AdamNorms, AdamState, WeightDecay};
 pub use config::OptimizerConfig;
 pub use error::{OptimError, ScheduleError};
 pub use formula::{Formula, FormulaError};
+pub use optimizer::Optimizer;
 pub use param_groups::ParamGroups;
 pub use scheduler::{
     AnnealStrategy, CyclicMode, LrLambda, PerGroup, PlateauEvent, PlateauMode, ScaleFn, ScaleMode,

@@ -146,8 +146,11 @@ pub struct TensorReport {
     pub update_norm: f64,
     /// ‖p‖ after the step.
     pub param_norm: f64,
-    /// ‖b‖ of the momentum buffer after the step (0 without momentum).
+    /// ‖b‖ of the momentum buffer after the step (0 without momentum, and for Adam).
     pub buffer_norm: f64,
+    /// Adam's moments and step (`None` for SGD).
+    #[serde(default)]
+    pub adam: Option<crate::adam::AdamNorms>,
 }
 
 /// Per-tensor reports of the last step, in tensor order.
@@ -441,6 +444,7 @@ fn sgd_update(
         update_norm: norms[1].sqrt(),
         param_norm: norms[2].sqrt(),
         buffer_norm: norms[3].sqrt(),
+        adam: None,
     }
 }
 

@@ -4,7 +4,8 @@ mod common;
 
 use common::{scheduler_config, sgd};
 use optim::{
-    OptimError, OptimizerConfig, ScheduleError, Scheduler, SchedulerConfig, Sgd, SgdConfig,
+    AdamConfig, OptimError, OptimizerConfig, ScheduleError, Scheduler, SchedulerConfig, Sgd,
+    SgdConfig,
 };
 
 fn schedule_error(toml: &str) -> ScheduleError {
@@ -144,8 +145,70 @@ fn config_typos_name_the_key_and_the_allowed_ones() {
         "{msg}"
     );
 
-    let err = toml::from_str::<OptimizerConfig>("name = 'Adam'\nlr = 0.1").expect_err("no Adam");
-    assert!(err.to_string().contains("SGD"), "{err}");
+    let err =
+        toml::from_str::<OptimizerConfig>("name = 'Adagrad'\nlr = 0.1").expect_err("no Adagrad");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("Adagrad") && msg.contains("SGD") && msg.contains("AdamW"),
+        "{msg}"
+    );
+
+    // A key of another optimizer is refused, naming it and the keys this one takes.
+    for name in ["Adam", "AdamW"] {
+        let err = toml::from_str::<OptimizerConfig>(&format!("name = '{name}'\nnesterov = true"))
+            .expect_err("nesterov is SGD's");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("nesterov") && msg.contains("betas"),
+            "{name}: {msg}"
+        );
+    }
+    let err = toml::from_str::<OptimizerConfig>("name = 'SGD'\nbetas = [0.9, 0.99]")
+        .expect_err("betas is Adam's");
+    assert!(err.to_string().contains("betas"), "{err}");
+}
+
+#[test]
+fn adam_and_adamw_configs_take_pytorchs_names_and_defaults() {
+    let adam: OptimizerConfig = toml::from_str("name = 'Adam'").expect("valid");
+    assert_eq!(adam, OptimizerConfig::Adam(AdamConfig::default()));
+    let adamw: OptimizerConfig = toml::from_str("name = 'AdamW'").expect("valid");
+    let OptimizerConfig::AdamW(c) = adamw else {
+        panic!("{adamw:?}")
+    };
+    assert_eq!((c.lr, c.betas, c.eps), (1e-3, [0.9, 0.999], 1e-8));
+    assert_eq!(c.weight_decay, 1e-2, "AdamW's default decay");
+    let given: OptimizerConfig = toml::from_str(
+        "name = 'AdamW'\nlr = 0.01\nbetas = [0.8, 0.99]\neps = 1e-6\nweight_decay = 0\namsgrad = true",
+    )
+    .expect("valid");
+    let OptimizerConfig::AdamW(c) = given else {
+        panic!("{given:?}")
+    };
+    assert_eq!(
+        (c.lr, c.betas, c.eps, c.weight_decay),
+        (0.01, [0.8, 0.99], 1e-6, 0.0)
+    );
+    assert!(c.amsgrad && !c.maximize);
+    // It writes itself back as it was read.
+    let text = toml::to_string(&given).expect("serialisable");
+    assert_eq!(
+        toml::from_str::<OptimizerConfig>(&text).expect("round trip"),
+        given
+    );
+    // PyTorch's checks, naming the key.
+    for (text, key) in [
+        ("name = 'Adam'\nbetas = [1.0, 0.999]", "betas[0]"),
+        ("name = 'AdamW'\nbetas = [0.9, -0.1]", "betas[1]"),
+        ("name = 'Adam'\neps = -1e-8", "eps"),
+        ("name = 'AdamW'\nlr = -0.1", "lr"),
+        ("name = 'Adam'\nweight_decay = -1", "weight_decay"),
+    ] {
+        let config: OptimizerConfig = toml::from_str(text).expect("parses");
+        let err = config.validate().expect_err(text).to_string();
+        assert!(err.contains(&format!("`{key}`")), "{text}: {err}");
+        assert!(config.build(&[3]).is_err(), "{text}");
+    }
 }
 
 #[test]
@@ -153,16 +216,20 @@ fn optimizer_config_parses_with_pytorch_defaults() {
     let config: OptimizerConfig =
         toml::from_str("name = 'SGD'\nlr = 0.1\nmomentum = 0.9\nnesterov = true").expect("valid");
     assert_eq!(
-        config.sgd,
-        SgdConfig {
+        config,
+        OptimizerConfig::Sgd(SgdConfig {
             lr: 0.1,
             momentum: 0.9,
             nesterov: true,
             ..SgdConfig::default()
-        }
+        })
     );
     let defaults: OptimizerConfig = toml::from_str("name = 'SGD'").expect("valid");
-    assert_eq!(defaults.sgd.lr, 1e-3, "PyTorch's current default lr");
+    assert_eq!(
+        defaults,
+        OptimizerConfig::Sgd(SgdConfig::default()),
+        "PyTorch's current default lr, 1e-3"
+    );
     assert!(config.build(&[3, 2]).is_ok());
 }
 
@@ -285,4 +352,37 @@ fn step_report_gives_the_norms_of_what_happened() {
     assert!((report.buffer_norm - 1.0).abs() < 1e-7);
     assert!((report.update_norm - 0.5).abs() < 1e-6);
     assert!((report.param_norm - 4.5).abs() < 1e-6);
+}
+
+#[test]
+fn adamw_step_report_gives_the_norms_of_its_moments_and_step() {
+    let config = AdamConfig {
+        lr: 0.1,
+        weight_decay: 0.5,
+        ..AdamConfig::default()
+    };
+    let mut opt = optim::Adam::adamw(&config, &[2]).expect("valid");
+    let mut p = vec![3.0f32, 4.0];
+    let report = opt
+        .step(&mut [&mut p], &[&[0.6, 0.8]])
+        .expect("step")
+        .tensors[0];
+    let norm = |v: &[f32]| v.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    let moments = opt.moments(0).expect("moments after the first step");
+    let adam = report.adam.expect("Adam reports its moments");
+    assert_eq!(adam.exp_avg_norm, norm(&moments.exp_avg));
+    assert_eq!(adam.exp_avg_sq_norm, norm(&moments.exp_avg_sq));
+    // First step: m̂ = g and √v̂ = |g|, so the moments' step is lr per value (up to ε) ...
+    assert!(
+        (adam.step_norm - 0.1 * 2f64.sqrt()).abs() < 1e-6,
+        "{adam:?}"
+    );
+    // ... and the update adds the decoupled decay p·lr·λ = 0.05·p: (3, 4) -> (3 - 0.15 - 0.1,
+    // 4 - 0.2 - 0.1).
+    assert!((f64::from(p[0]) - 2.75).abs() < 1e-6 && (f64::from(p[1]) - 3.7).abs() < 1e-6);
+    let update = (0.25f64.powi(2) + 0.3f64.powi(2)).sqrt();
+    assert!((report.update_norm - update).abs() < 1e-6, "{report:?}");
+    assert_eq!(report.param_norm, norm(&p));
+    assert!((report.grad_norm - 1.0).abs() < 1e-7);
+    assert_eq!((report.lr, report.buffer_norm), (0.1, 0.0));
 }
