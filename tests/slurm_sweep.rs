@@ -1,7 +1,8 @@
 //! A sweep on a real Slurm cluster (issue 18): `trainer compare ... --slurm --submit` of 2
 //! configs x 2 seeds, into a folder whose name has a space, runs as a job array and then the
 //! report job; summary.csv and every run's metrics.csv (every column but the seconds), traces
-//! and weights equal those of the same sweep run locally.
+//! and weights equal those of the same sweep run locally. A task warned of its time limit
+//! checkpoints, requeues itself and continues to the same results.
 //!
 //! Ignored by a plain `cargo test`: it needs a running cluster. `.ci/run` starts a one-node
 //! cluster on the machine (`scripts/slurm-local.sh start`), runs
@@ -141,5 +142,125 @@ fn a_sweep_submitted_to_slurm_gives_the_local_results() {
         "{log}"
     );
     assert_eq!(run_folders(&out).len(), 4);
+    same_results(&local, &out);
+}
+
+/// Waits until `path` exists and contains `what`.
+fn wait_for_text(path: &Path, what: &str) -> Result<String, String> {
+    let start = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.contains(what) {
+            return Ok(text);
+        }
+        if start.elapsed() > TIMEOUT {
+            return Err(format!(
+                "{} does not say {what:?} within {TIMEOUT:?}: {text}",
+                path.display()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// What Slurm does before a task's time limit (`--signal=B:USR1@60`), sent at once with
+/// `scancel --batch --signal=USR1`: the trainer checkpoints, the script requeues the task, and
+/// the task, started again, continues the run from its checkpoint to the local run's results.
+#[test]
+#[ignore = "needs a running Slurm cluster: scripts/slurm-local.sh start (.ci/run does)"]
+fn a_task_warned_of_its_time_limit_checkpoints_requeues_itself_and_continues_exactly() {
+    require_cluster();
+    let dir = tempfile::tempdir().unwrap();
+    // One run long enough to be caught mid-way: the full-size net, batches of 256, 5 epochs.
+    let config = dir.path().join("long.toml");
+    std::fs::write(
+        &config,
+        "epochs = 5\nseed = 3\n[optimizer]\nname = \"SGD\"\nlr = 0.1\nmomentum = 0.9\n[scheduler]\nname = \"StepLR\"\nstep_size = 1\ngamma = 0.7\n",
+    )
+    .unwrap();
+    let sweep = |out: &Path, extra: &[&str]| {
+        slurm(env!("CARGO_BIN_EXE_trainer"))
+            .current_dir(dir.path())
+            .arg("compare")
+            .arg(&config)
+            .args(["--quiet", "--data-dir"])
+            .arg(data_dir())
+            .arg("--out")
+            .arg(out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let local = dir.path().join("local");
+    ok(&sweep(&local, &[]));
+
+    let out = dir.path().join("requeued");
+    let (array, report) = job_ids(&ok(&sweep(&out, &["--slurm", "--submit"])));
+    let task = format!("{array}_0");
+    let log = out.join("slurm").join(format!("sweep-{task}.out"));
+    let run = out.join("long-seed=3");
+    let cancel = || {
+        let _ = slurm("scancel").args([&array, &report]).status();
+    };
+    let checkpoint = run.join("checkpoint.safetensors");
+    let start = Instant::now();
+    while !checkpoint.exists() && start.elapsed() < TIMEOUT {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let first_epoch = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    let sent = slurm("scancel")
+        .args(["--batch", "--signal=USR1", &task])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    if let Err(e) = wait_for_text(&log, &format!("requeueing {task}")) {
+        cancel();
+        panic!("{e}");
+    }
+    // Slurm holds a requeued job for a while (pending, reason BeginTime); let it start now.
+    let mut released = false;
+    for _ in 0..100 {
+        let reason = slurm("squeue")
+            .args(["-h", "-j", &task, "-o", "%r"])
+            .output()
+            .unwrap();
+        if text(&reason.stdout).trim() != "BeginTime" {
+            std::thread::sleep(Duration::from_millis(100));
+            continue;
+        }
+        let status = slurm("scontrol")
+            .args(["update", &format!("JobId={task}"), "StartTime=now"])
+            .output()
+            .unwrap();
+        if status.status.success() {
+            released = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        released,
+        "scontrol update JobId={task} StartTime=now failed"
+    );
+    if let Err(e) = wait_for(&format!("{array},{report}")) {
+        cancel();
+        panic!("{e}");
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("stopped after step") && text.contains("with a checkpoint"),
+        "{text}"
+    );
+    assert!(
+        text.contains("shard 0/1: 1 of 1 run finished (0 kept, 1 trained now)"),
+        "{text}"
+    );
+    // Continued, not started again: the epochs written before the signal are kept as they were
+    // (their seconds too).
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    assert!(
+        metrics.starts_with(first_epoch.as_str()),
+        "{first_epoch}\n{metrics}"
+    );
     same_results(&local, &out);
 }
