@@ -347,3 +347,66 @@ fn shards_run_at_once_cover_the_sweep_and_report_gives_the_unsharded_summary() {
     ok(&trainer().arg("report").arg(&out).output().unwrap());
     same_results(&reference, &out);
 }
+
+/// A failed run (here diverged) is kept as failed, not trained again: its folder is left as it
+/// was, the others are done, and the exit status says a run failed (3), for the sweep and for
+/// the shard that holds it.
+#[test]
+fn failed_runs_are_kept_and_the_status_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path());
+    let out = dir.path().join("cmp");
+    let output = trainer()
+        .arg("compare")
+        .arg(&config)
+        .args(["--grid", "optimizer.lr=0.1,1000", "--seeds", "0", "--quiet"])
+        .arg("--data-dir")
+        .arg(data_dir())
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    status(&output, 3);
+    let failed = out.join("exp-lr=1000-seed=0");
+    let note = std::fs::read(failed.join("failed.txt")).unwrap();
+    let metrics = std::fs::read(failed.join("metrics.csv")).unwrap();
+    // The finished run is lost (say, its folder deleted): resume trains it, keeps the failure.
+    std::fs::remove_dir_all(out.join("exp-lr=0.1-seed=0")).unwrap();
+    let output = trainer()
+        .args(["compare", "--quiet", "--resume"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = status(&output, 3);
+    assert!(
+        text(&output.stdout).contains("2 runs (1 kept, 1 trained now, 1 failed)"),
+        "{}",
+        text(&output.stdout)
+    );
+    assert!(
+        stderr.contains("1 of 2 runs failed: exp-lr=1000-seed=0"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(failed.join("failed.txt")).unwrap(), note);
+    assert_eq!(std::fs::read(failed.join("metrics.csv")).unwrap(), metrics);
+    assert!(out.join("exp-lr=0.1-seed=0/model.safetensors").is_file());
+    // The shard holding it (run 1 of 2) says so too; the other shard is done.
+    let shard = |k: usize| {
+        trainer()
+            .args(["compare", "--quiet", "--resume"])
+            .arg(&out)
+            .args(["--shard", &format!("{k}/2")])
+            .output()
+            .unwrap()
+    };
+    ok(&shard(0));
+    let output = shard(1);
+    let stderr = status(&output, 3);
+    assert!(
+        text(&output.stdout)
+            .contains("shard 1/2: 0 of 1 run finished (1 kept, 0 trained now), 1 failed"),
+        "{}",
+        text(&output.stdout)
+    );
+    assert!(stderr.contains("exp-lr=1000-seed=0"), "{stderr}");
+}
