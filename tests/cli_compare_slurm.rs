@@ -229,6 +229,7 @@ fn no_sbatch_and_bad_slurm_flags_are_clear_errors_that_leave_nothing() {
             vec!["--slurm", "--time", "1 hour"],
             "is not a Slurm time limit",
         ),
+        (vec!["--slurm", "--threads", "4"], "--cpus-per-task=N"),
         (vec!["--submit"], "--submit goes with --slurm"),
         (vec!["--shards", "2"], "--shards goes with --slurm"),
     ] {

@@ -168,6 +168,9 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     if let (false, Some((_, flag))) = (args.slurm, slurm_flag) {
         bail!("{flag} goes with --slurm (which writes the sweep's Slurm scripts); add --slurm");
     }
+    if args.slurm && args.threads.is_some() {
+        bail!("--threads has no effect with --slurm: each task uses the cores Slurm gives it ($SLURM_CPUS_PER_TASK); ask for them with --slurm-option=--cpus-per-task=N");
+    }
     if args.slurm && args.out.is_none() {
         bail!("--slurm needs --out DIR: the sweep folder, on a file system every node of the cluster shares");
     }
