@@ -410,3 +410,47 @@ fn failed_runs_are_kept_and_the_status_says_so() {
     );
     assert!(stderr.contains("exp-lr=1000-seed=0"), "{stderr}");
 }
+
+/// Two `--resume` of the whole sweep at once (a user starting it twice, say): each run is
+/// trained by one of them (the other skips it while it is held, or keeps it once finished),
+/// nothing is corrupted, and the report then equals the uninterrupted sweep.
+#[test]
+fn two_resumes_at_once_share_the_runs_without_corrupting_any() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = reference(dir.path());
+    let out = barely_started_sweep(dir.path());
+    let resumes: Vec<_> = (0..2)
+        .map(|_| {
+            trainer()
+                .args(["compare", "--quiet", "--threads", "1", "--resume"])
+                .arg(&out)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut trained = 0;
+    for child in resumes {
+        let output = child.wait_with_output().unwrap();
+        // 0, or 4 when it skipped a run the other was still training when it finished.
+        let code = output.status.code();
+        assert!(
+            code == Some(0) || code == Some(4),
+            "{}",
+            text(&output.stderr)
+        );
+        let stdout = text(&output.stdout);
+        let now = stdout
+            .split(" trained now")
+            .next()
+            .and_then(|s| s.rsplit(", ").next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or_else(|| panic!("{stdout}"));
+        trained += now;
+    }
+    // Every run was trained once: the interrupted one and the three never started.
+    assert_eq!(trained, 4);
+    ok(&trainer().arg("report").arg(&out).output().unwrap());
+    same_results(&reference, &out);
+}
