@@ -1,10 +1,12 @@
 //! `trainer compare --resume DIR` (issue 18): a sweep interrupted by Ctrl-C or SIGTERM
 //! continues from its plan alone and ends with the results of an uninterrupted sweep (every
 //! run's metrics but the seconds, traces, weights, and summary.csv); finished runs are kept
-//! as they are and the interrupted one continues from its checkpoint; a run another live
-//! process holds is skipped and left alone, a stale lock is taken over; a missing or damaged
-//! plan, a folder that is not a sweep, a run that no longer matches the plan, and flags that
-//! contradict the plan are clear errors.
+//! as they are and the interrupted one continues from its checkpoint; a `--resume` stopped by
+//! SIGTERM resumes again exactly; failed runs stay failed; a run another live process holds is
+//! skipped and left alone, a stale lock is taken over, two resumes at once share the runs;
+//! `--shard K/N` processes at once cover the sweep and `trainer report` then gives its summary;
+//! a missing or damaged plan, a folder that is not a sweep, a run that no longer matches the
+//! plan, and flags that contradict the plan are clear errors.
 
 mod sweeps_common;
 
@@ -452,5 +454,52 @@ fn two_resumes_at_once_share_the_runs_without_corrupting_any() {
     // Every run was trained once: the interrupted one and the three never started.
     assert_eq!(trained, 4);
     ok(&trainer().arg("report").arg(&out).output().unwrap());
+    same_results(&reference, &out);
+}
+
+/// `--resume` itself stopped by SIGTERM (what Slurm sends): the run under way checkpoints, the
+/// exit status is 130 with the command that continues, and that command ends at the
+/// uninterrupted sweep's results.
+#[test]
+fn a_resume_stopped_by_sigterm_checkpoints_and_resumes_again_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = reference(dir.path());
+    let out = barely_started_sweep(dir.path());
+    let child = trainer()
+        .args(["compare", "--quiet", "--resume"])
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let checkpoint = out.join(RUNS[2]).join("checkpoint.safetensors");
+    let start = Instant::now();
+    while !checkpoint.exists() && start.elapsed() < Duration::from_secs(300) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = status(&output, 130);
+    assert!(
+        stderr.contains(&format!(
+            "run {} stopped after step",
+            out.join(RUNS[2]).display()
+        )) && stderr.contains(&format!("trainer compare --resume {}", out.display())),
+        "{stderr}"
+    );
+    assert!(out.join(RUNS[2]).join("interrupted.txt").is_file());
+    assert!(!out.join(RUNS[3]).exists());
+    let stdout = ok(&trainer()
+        .args(["compare", "--quiet", "--resume"])
+        .arg(&out)
+        .output()
+        .unwrap());
+    assert!(
+        stdout.contains("4 runs (2 kept, 2 trained now, 0 failed)"),
+        "{stdout}"
+    );
     same_results(&reference, &out);
 }
