@@ -50,6 +50,14 @@ fn write_configs(dir: &Path) -> (String, String) {
     )
 }
 
+/// The charts' JSON embedded in `report.html` (`<script type="application/json" id="report-data">`).
+fn report_data(html: &str) -> serde_json::Value {
+    let open = "<script type=\"application/json\" id=\"report-data\">";
+    let start = html.find(open).expect("report.html embeds its data") + open.len();
+    let end = start + html[start..].find("</script>").unwrap();
+    serde_json::from_str(&html[start..end]).unwrap()
+}
+
 /// A CSV file as a header and rows of cells (the cells tested here hold no quotes or commas).
 fn csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let text = std::fs::read_to_string(path).unwrap();
@@ -235,6 +243,18 @@ fn points(tag: &str) -> usize {
     attribute(tag, "points").unwrap().split_whitespace().count()
 }
 
+/// The (x, y) pixel points of a polyline tag.
+fn xy_points(tag: &str) -> Vec<(i64, i64)> {
+    attribute(tag, "points")
+        .unwrap()
+        .split_whitespace()
+        .map(|p| {
+            let (x, y) = p.split_once(',').unwrap();
+            (x.parse().unwrap(), y.parse().unwrap())
+        })
+        .collect()
+}
+
 #[test]
 fn two_configs_by_a_grid_by_two_seeds() {
     let dir = tempfile::tempdir().unwrap();
@@ -400,6 +420,20 @@ fn two_configs_by_a_grid_by_two_seeds() {
                     points(t) == 2 && attribute(t, "stroke-width").as_deref() == Some("2")
                 });
                 assert_eq!(whiskers.count(), 1, "{file}: whiskers of {name}");
+            } else if file == "lr.svg" {
+                // The lr is drawn as steps: only flat and vertical segments, one point per
+                // step where it holds, two where it changes (the cosine's every step).
+                let lr: Vec<&str> = lines.filter(|t| points(t) >= 30).collect();
+                assert_eq!(lr.len(), panels, "{file}: lines of {name}");
+                let xy = xy_points(lr[0]);
+                let steps = if name.starts_with("cosine") { 59 } else { 30 };
+                assert_eq!(xy.len(), steps, "{file}: points of {name}");
+                for pair in xy.windows(2) {
+                    assert!(
+                        pair[0].0 == pair[1].0 || pair[0].1 == pair[1].1,
+                        "{file}: {name} has a sloped segment {pair:?}"
+                    );
+                }
             } else {
                 assert_eq!(
                     lines.filter(|t| points(t) == 30).count(),
@@ -422,20 +456,80 @@ fn two_configs_by_a_grid_by_two_seeds() {
         .unwrap()
         .contains("test accuracy (%)"));
 
-    // report.html: the table and every chart inline, nothing fetched from anywhere.
+    // report.html: the table as a person reads it and the interactive charts' data, in one
+    // file that fetches nothing; the SVGs linked beside it.
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
-    assert!(html.contains("<table>") && html.contains("<th>final_test_accuracy_mean</th>"));
-    for setting in settings {
+    assert!(
+        html.contains("<th>Final test accuracy (%)</th>") && !html.contains("_mean"),
+        "the table's headers are words"
+    );
+    for (i, setting) in settings.iter().enumerate() {
         assert!(
-            html.contains(&format!("<td class=\"text\">{setting}</td>")),
+            html.contains(&format!("<td>{setting}</td>")),
             "{setting} not in the table"
         );
+        let acc = &final_accuracy[setting];
+        let mean = (acc[0] + acc[1]) / 2.0;
+        let std = (acc[0] - acc[1]).abs() / 2f64.sqrt();
+        assert!(
+            html.contains(&format!(">{mean:.2} ± {std:.2}")),
+            "{setting}: no {mean:.2} ± {std:.2} cell ({i})"
+        );
     }
-    assert_eq!(html.matches("<svg ").count(), 4);
-    assert_eq!(html.matches("</svg>").count(), 4);
-    for banned in ["http://", "https://", "<script", "<link", "src="] {
-        assert!(!html.contains(banned), "report.html contains {banned}");
+    let data = report_data(&html);
+    let charts = data["charts"].as_array().unwrap();
+    let ids: Vec<&str> = charts.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "lr",
+            "train_loss",
+            "test_accuracy",
+            "ratio_fc1",
+            "ratio_fc2"
+        ]
+    );
+    for chart in charts {
+        let names: Vec<&str> = chart["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, settings, "{}", chart["id"]);
+        let points = if chart["id"] == "test_accuracy" {
+            1
+        } else {
+            30
+        };
+        assert_eq!(chart["x"].as_array().unwrap().len(), points);
+        for s in chart["series"].as_array().unwrap() {
+            assert_eq!(s["y"].as_array().unwrap().len(), points);
+        }
+    }
+    // The lr of every setting is the mean over its seeds of trace.csv's lr, step by step.
+    let lr = &charts[0]["series"][0]["y"];
+    assert_eq!(lr[0].as_f64(), Some(0.1));
+    for file in [
+        "lr.svg",
+        "train_loss.svg",
+        "test_accuracy.svg",
+        "update_ratio.svg",
+    ] {
+        assert!(
+            html.contains(&format!("<a href=\"{file}\">")),
+            "{file} not linked"
+        );
+    }
+    // uPlot's banner names its home page; nothing else may hold an address.
+    let uplot = include_str!("../crates/trainer/assets/uplot/uPlot.iife.min.js");
+    assert_eq!(html.matches(uplot).count(), 1, "uPlot is inlined once");
+    let ours = html.replace(uplot, "");
+    for banned in [
+        "http://", "https://", "<link", "src=", "<svg", "@import", "url(",
+    ] {
+        assert!(!ours.contains(banned), "report.html contains {banned}");
     }
 
     // The terminal table: a line per setting with mean ± std.

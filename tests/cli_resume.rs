@@ -2,30 +2,13 @@
 //! `config.toml` is refused naming the key and both values, `--epochs` may only go up and is
 //! written back, and `trace` is part of the config.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn trainer() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_trainer"))
-}
-
-fn ok(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "trainer failed\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn failed(output: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(!output.status.success(), "should fail: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stderr
-}
+use common::{failed, ok, trainer};
 
 fn resume(dir: &Path, extra: &[&str]) -> Output {
     trainer()

@@ -297,9 +297,9 @@ fn plot_writes_a_well_formed_svg_with_the_series() {
     );
     let svg = std::fs::read_to_string(&svg_path).expect("the chart was written");
     let texts = parse_svg(&svg);
+    // One series per panel: named by its axis label, no legend box.
     for label in [
         "OneCycleLR: lr per scheduler step",
-        "lr",
         "momentum",
         "learning rate",
         "scheduler step",
@@ -359,4 +359,116 @@ fn plot_writes_a_well_formed_svg_with_the_series() {
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
     assert!(!bad.exists());
+}
+
+/// The (x, y) pixel points of the first polyline drawn in `colour`.
+fn line_points(svg: &str, colour: &str) -> Vec<(f64, f64)> {
+    let tag = svg
+        .split("<polyline")
+        .find(|t| t.contains(&format!("stroke=\"{colour}\"")))
+        .expect("a line in that colour");
+    let start = tag.find("points=\"").expect("points") + 8;
+    let end = start + tag[start..].find('"').expect("closing quote");
+    tag[start..end]
+        .split_whitespace()
+        .map(|p| {
+            let (x, y) = p.split_once(',').expect("x,y");
+            (x.parse().expect("x"), y.parse().expect("y"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_step_schedule_is_drawn_as_steps_on_an_axis_from_zero() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The issue's example: StepLR(step_size=4, gamma=0.96), a 4% cut every 4 steps.
+    let config = write_config(
+        dir.path(),
+        "step.toml",
+        "[optimizer]\nname = \"SGD\"\nlr = 0.1\nmomentum = 0.9\n\
+         [scheduler]\nname = \"StepLR\"\nstep_size = 4\ngamma = 0.96\n",
+    );
+    let svg_path = dir.path().join("step.svg");
+    stdout(&schedule(&[
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--steps",
+        "12",
+        "--plot",
+        svg_path.to_str().expect("utf-8"),
+    ]));
+    let svg = std::fs::read_to_string(&svg_path).expect("written");
+    let texts = parse_svg(&svg);
+    let line = line_points(&svg, "#0072B2");
+    // Flat stretches and vertical cuts only, three cuts (after steps 4, 8 and 12).
+    for pair in line.windows(2) {
+        assert!(
+            pair[0].0 == pair[1].0 || pair[0].1 == pair[1].1,
+            "a sloped segment {pair:?} in {line:?}"
+        );
+    }
+    let cuts = line.windows(2).filter(|p| p[0].0 == p[1].0).count();
+    assert_eq!(cuts, 3, "{line:?}");
+    // The y axis starts at 0: a tick labelled 0, and the three 4% cuts together take about an
+    // eighth of the plot's height (0.1 -> 0.0885 on an axis to 0.105), not all of it.
+    assert!(texts.iter().any(|t| t == "0"), "{texts:?}");
+    let (top, bottom) = (line[0].1, line[line.len() - 1].1);
+    let axis_height = 400.0 - 39.0;
+    assert!(
+        (bottom - top) < 0.2 * axis_height,
+        "the cuts span {} of {axis_height} px",
+        bottom - top
+    );
+}
+
+#[test]
+fn every_text_of_the_one_cycle_chart_is_inside_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path(), "one_cycle.toml", ONE_CYCLE);
+    let svg_path = dir.path().join("one_cycle.svg");
+    stdout(&schedule(&[
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--steps",
+        "20",
+        "--plot",
+        svg_path.to_str().expect("utf-8"),
+    ]));
+    let svg = std::fs::read_to_string(&svg_path).expect("written");
+    let width: f64 = svg
+        .split("width=\"")
+        .nth(1)
+        .and_then(|w| w.split('"').next())
+        .and_then(|w| w.parse().ok())
+        .expect("the svg's width");
+    // No legend box at the panels' right edge (each panel's one series is named by its axis
+    // label): the only rectangle is the white background.
+    assert_eq!(svg.matches("<rect").count(), 1, "{svg}");
+    // Each text's extent, at a generous 0.6 em per character, within [0, width].
+    for tag in svg.split("<text").skip(1) {
+        let attr = |name: &str| {
+            let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+            Some(tag[start..start + tag[start..].find('"')?].to_string())
+        };
+        if attr("transform").is_some() {
+            continue; // the rotated y-axis labels run vertically
+        }
+        let x: f64 = attr("x").expect("x").parse().expect("number");
+        let size: f64 = attr("font-size").expect("size").parse().expect("number");
+        let text = tag[tag.find('>').expect("tag end") + 1..]
+            .split('<')
+            .next()
+            .expect("text")
+            .trim();
+        let w = 0.6 * size * text.chars().count() as f64;
+        let (left, right) = match attr("text-anchor").as_deref() {
+            Some("middle") => (x - w / 2.0, x + w / 2.0),
+            Some("end") => (x - w, x),
+            _ => (x, x + w),
+        };
+        assert!(
+            left >= 0.0 && right <= width,
+            "`{text}` spans {left:.0}..{right:.0} of {width}"
+        );
+    }
 }

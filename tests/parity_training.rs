@@ -2,35 +2,11 @@
 //! the real data, from the fixture's initial weights, must give the same lr and loss at every
 //! step and the same final weights, to 1e-5.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-use safetensors::SafeTensors;
 use serde_json::Value;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn tensors(bytes: &[u8]) -> Vec<(String, Vec<f32>)> {
-    let st = SafeTensors::deserialize(bytes).expect("a valid safetensors file");
-    let mut out: Vec<(String, Vec<f32>)> = st
-        .tensors()
-        .into_iter()
-        .map(|(name, view)| {
-            let data = view
-                .data()
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect();
-            (name, data)
-        })
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
-}
+use common::{fixture, tensors, trainer};
 
 #[test]
 fn forty_nesterov_steplr_steps_match_pytorch() {
@@ -39,7 +15,7 @@ fn forty_nesterov_steplr_steps_match_pytorch() {
     )
     .unwrap();
     let out = tempfile::tempdir().unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_trainer"))
+    let status = trainer()
         .args(["train", "--init-weights"])
         .arg(fixture("parity_nesterov_steplr.init.safetensors"))
         .args([

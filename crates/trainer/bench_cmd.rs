@@ -1,22 +1,27 @@
-//! `trainer bench gemm [--threads N]`: our GEMM against `matrixmultiply` on the MLP's shapes.
+//! `trainer bench gemm [--threads N]`: our GEMM on the MLP's shapes, against `matrixmultiply`
+//! in a build with `--features matrixmultiply`.
 //!
-//! For each shape it prints GFLOP/s (`2 m n k / t`, best of several repetitions) of our GEMM
-//! and of `matrixmultiply::sgemm` with the same thread count, their ratio, and the largest
-//! absolute difference of our result from the naive triple loop (on every row for small
-//! shapes, on a sample of rows for the big ones, as the table says).
+//! For each shape of `autograd_lite::gemm::shapes` (the list the criterion bench
+//! `benches/gemm.rs` measures too) it prints GFLOP/s (`2 m n k / t`, best of several
+//! repetitions) of our GEMM, and of `matrixmultiply::sgemm` with the same thread count and
+//! their ratio when it is built in, and the largest absolute difference of our result from
+//! the naive triple loop (on every row for small shapes, on a sample of rows for the big ones,
+//! as the table says).
 
 use crate::console;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use autograd_lite::gemm::ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
+use autograd_lite::gemm::shapes::{Shape, SHAPES};
 use autograd_lite::gemm::{gemm_with_kernel, naive_gemm, Epilogue, Kernel};
 use clap::{Args, Subcommand};
 
 /// What to measure.
 #[derive(Subcommand)]
 pub enum BenchCommand {
-    /// GEMM throughput against matrixmultiply on the MLP's shapes and on squares.
+    /// GEMM throughput on the MLP's shapes and on squares (against matrixmultiply in a build
+    /// with `--features matrixmultiply`).
     #[command(
         after_help = "Examples:\n  trainer bench gemm\n  trainer bench gemm --threads 1\n  trainer bench gemm --kernel avx2"
     )]
@@ -51,40 +56,15 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     }
 }
 
-/// One row of the table: `C[m, n] = op(A) op(B)` laid out as the MLP lays it out.
-struct Case {
-    what: &'static str,
-    m: usize,
-    k: usize,
-    n: usize,
-    /// A is stored `k x m` and used as `A^T` (the weight gradient's `dY^T`).
-    a_transposed: bool,
-    /// B is stored `n x k` and used as `B^T` (the forward pass's `W^T`).
-    b_transposed: bool,
-}
+/// `C = A B` by another library, to measure ours against.
+type Sgemm = for<'a, 'b, 'c> fn(ArrayView2<'a, f32>, ArrayView2<'b, f32>, ArrayViewMut2<'c, f32>);
 
-const CASES: [Case; 9] = [
-    case("forward x W1^T", 256, 784, 100, false, true),
-    case("grad W1 = dZ^T x", 100, 256, 784, true, false),
-    case("forward h W2^T", 256, 100, 10, false, true),
-    case("grad h = dZ W2", 256, 10, 100, false, false),
-    case("grad W2 = dZ^T h", 10, 256, 100, true, false),
-    case("test pass", 10000, 784, 100, false, true),
-    case("square", 256, 256, 256, false, false),
-    case("square", 512, 512, 512, false, false),
-    case("square", 1024, 1024, 1024, false, false),
-];
-
-const fn case(what: &'static str, m: usize, k: usize, n: usize, ta: bool, tb: bool) -> Case {
-    Case {
-        what,
-        m,
-        k,
-        n,
-        a_transposed: ta,
-        b_transposed: tb,
-    }
-}
+/// matrixmultiply, when the binary is built with `--features matrixmultiply` (it is not linked
+/// otherwise, and the table has our column only).
+#[cfg(feature = "matrixmultiply")]
+const THEIRS: Option<Sgemm> = Some(autograd_lite::gemm::shapes::matrixmultiply_sgemm);
+#[cfg(not(feature = "matrixmultiply"))]
+const THEIRS: Option<Sgemm> = None;
 
 /// Rows of C checked against the naive loop when the whole product would take too long.
 const SAMPLE_ROWS: usize = 64;
@@ -96,7 +76,7 @@ fn bench_gemm(args: GemmArgs) -> anyhow::Result<()> {
     };
     crate::limits::check_threads(threads)?;
     // matrixmultiply reads its thread count once, from this variable, at its first call.
-    if std::env::var_os("MATMUL_NUM_THREADS").is_none() {
+    if THEIRS.is_some() && std::env::var_os("MATMUL_NUM_THREADS").is_none() {
         std::env::set_var("MATMUL_NUM_THREADS", threads.to_string());
     }
     let pool = rayon::ThreadPoolBuilder::new()
@@ -111,55 +91,67 @@ fn bench_gemm(args: GemmArgs) -> anyhow::Result<()> {
         "GEMM, {threads} thread(s), kernel {kernel} (MR x NR = {:?}); GFLOP/s = 2mnk / best time",
         kernel.tile()
     ));
-    console::println(format_args!(
-        "{:<18} {:>17} {:>9} {:>9} {:>7} {:>10}  checked",
-        "op", "m x k x n", "ours", "mmul", "ratio", "max|diff|"
-    ));
-    for case in &CASES {
-        let row = pool.install(|| measure(case, kernel));
-        let shape = format!("{}x{}x{}", case.m, case.k, case.n);
-        console::println(format_args!(
-            "{:<18} {:>17} {:>9.1} {:>9.1} {:>7.2} {:>10.2e}  {}",
-            case.what,
-            shape,
-            row.ours,
-            row.mmul,
-            row.ours / row.mmul,
-            row.max_diff,
-            row.checked
-        ));
+    match THEIRS {
+        Some(_) => console::println(format_args!(
+            "{:<18} {:>17} {:>9} {:>9} {:>7} {:>10}  checked",
+            "op", "m x k x n", "ours", "mmul", "ratio", "max|diff|"
+        )),
+        None => {
+            console::println(format_args!(
+                "(matrixmultiply's column: build with `--features matrixmultiply`)"
+            ));
+            console::println(format_args!(
+                "{:<18} {:>17} {:>9} {:>10}  checked",
+                "op", "m x k x n", "ours", "max|diff|"
+            ));
+        }
+    }
+    for shape in &SHAPES {
+        let row = pool.install(|| measure(shape, kernel));
+        match row.theirs {
+            Some(theirs) => console::println(format_args!(
+                "{:<18} {:>17} {:>9.1} {:>9.1} {:>7.2} {:>10.2e}  {}",
+                shape.what,
+                shape.dims(),
+                row.ours,
+                theirs,
+                row.ours / theirs,
+                row.max_diff,
+                row.checked
+            )),
+            None => console::println(format_args!(
+                "{:<18} {:>17} {:>9.1} {:>10.2e}  {}",
+                shape.what,
+                shape.dims(),
+                row.ours,
+                row.max_diff,
+                row.checked
+            )),
+        }
     }
     Ok(())
 }
 
+/// GFLOP/s of ours (and of [`THEIRS`]) on one shape, and how far our result is from the naive
+/// loop's.
 struct Row {
     ours: f64,
-    mmul: f64,
+    theirs: Option<f64>,
     max_diff: f32,
     checked: String,
 }
 
-fn measure(case: &Case, kernel: Kernel) -> Row {
-    let Case { m, k, n, .. } = *case;
-    let a_store = filled(if case.a_transposed { (k, m) } else { (m, k) }, 1);
-    let b_store = filled(if case.b_transposed { (n, k) } else { (k, n) }, 2);
-    let a = if case.a_transposed {
-        a_store.t()
-    } else {
-        a_store.view()
-    };
-    let b = if case.b_transposed {
-        b_store.t()
-    } else {
-        b_store.view()
-    };
+fn measure(shape: &Shape, kernel: Kernel) -> Row {
+    let (m, k, n) = (shape.m, shape.k, shape.n);
+    let operands = shape.operands();
+    let (a, b) = (operands.a(), operands.b());
     let mut c = Array2::<f32>::zeros((m, n));
-    let flops = 2.0 * (m * n * k) as f64;
-    let mut mmul_c = c.clone();
-    let (ours, mmul) = best_seconds_of_both(
-        || gemm_with_kernel(kernel, 1.0, a, b, 0.0, c.view_mut(), Epilogue::None),
-        || sgemm(a, b, mmul_c.view_mut()),
-    );
+    let mut theirs_c = c.clone();
+    let mut ours = || gemm_with_kernel(kernel, 1.0, a, b, 0.0, c.view_mut(), Epilogue::None);
+    let seconds = match THEIRS {
+        Some(sgemm) => best_seconds(&mut [&mut ours, &mut || sgemm(a, b, theirs_c.view_mut())]),
+        None => best_seconds(&mut [&mut ours]),
+    };
     let ours_c = c;
     // Naive check: all rows when cheap, else a sample of rows spread over C.
     let (rows, checked): (Vec<usize>, String) = if m * n * k <= 40_000_000 {
@@ -179,30 +171,20 @@ fn measure(case: &Case, kernel: Kernel) -> Row {
             max_diff = max_diff.max((x - y).abs());
         }
     }
+    let gflops = |seconds: f64| shape.flops() / seconds / 1e9;
     Row {
-        ours: flops / ours / 1e9,
-        mmul: flops / mmul / 1e9,
+        ours: gflops(seconds[0]),
+        theirs: seconds.get(1).copied().map(gflops),
         max_diff,
         checked,
     }
 }
 
-/// Deterministic values in [-1, 1).
-fn filled(dim: (usize, usize), seed: u32) -> Array2<f32> {
-    let mut state = seed.wrapping_mul(2_654_435_761) | 1;
-    Array2::from_shape_fn(dim, |_| {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        (state >> 8) as f32 / (1u32 << 23) as f32 - 1.0
-    })
-}
-
-/// The best per-call times of `ours` and `theirs`, measured in alternation: 25 rounds, each
-/// timing a batch of at least ~4 ms of one and then of the other. Alternating exposes both to
-/// the same interference from other processes, and the minimum filters most of it out, so the
-/// ratio of the two is steadier than that of two separate series.
-fn best_seconds_of_both(mut ours: impl FnMut(), mut theirs: impl FnMut()) -> (f64, f64) {
+/// The best per-call time of each of `calls`, measured in alternation: 25 rounds, each timing
+/// a batch of at least ~4 ms of every one in turn. Alternating exposes them to the same
+/// interference from other processes, and the minimum filters most of it out, so their ratio
+/// is steadier than that of separate series.
+fn best_seconds(calls: &mut [&mut dyn FnMut()]) -> Vec<f64> {
     let calls_per_batch = |f: &mut dyn FnMut()| {
         f(); // warm caches and buffers
         let start = Instant::now();
@@ -218,45 +200,16 @@ fn best_seconds_of_both(mut ours: impl FnMut(), mut theirs: impl FnMut()) -> (f6
         }
         start.elapsed().as_secs_f64() / calls as f64
     };
-    let (ours_calls, theirs_calls) = (calls_per_batch(&mut ours), calls_per_batch(&mut theirs));
-    let (mut best_ours, mut best_theirs) = (f64::INFINITY, f64::INFINITY);
+    let sizes: Vec<usize> = calls.iter_mut().map(|f| calls_per_batch(*f)).collect();
+    let mut best = vec![f64::INFINITY; calls.len()];
     // A pause before each batch lets the other library's worker threads stop spinning and go
     // to sleep, so that they do not compete for the cores with the batch being timed.
     let pause = || std::thread::sleep(Duration::from_millis(5));
     for _ in 0..25 {
-        pause();
-        best_ours = best_ours.min(batch(&mut ours, ours_calls));
-        pause();
-        best_theirs = best_theirs.min(batch(&mut theirs, theirs_calls));
+        for ((f, &size), best) in calls.iter_mut().zip(&sizes).zip(&mut best) {
+            pause();
+            *best = best.min(batch(*f, size));
+        }
     }
-    (best_ours, best_theirs)
-}
-
-/// `C = A B` with `matrixmultiply`.
-fn sgemm(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, mut c: ArrayViewMut2<'_, f32>) {
-    let (m, k) = a.dim();
-    let n = b.ncols();
-    let (rsa, csa) = (a.strides()[0], a.strides()[1]);
-    let (rsb, csb) = (b.strides()[0], b.strides()[1]);
-    let (rsc, csc) = (c.strides()[0], c.strides()[1]);
-    // SAFETY: the pointers and strides describe live ndarray views of shapes m x k, k x n and
-    // m x n, and `c` is borrowed mutably for the call.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            rsa,
-            csa,
-            b.as_ptr(),
-            rsb,
-            csb,
-            0.0,
-            c.as_mut_ptr(),
-            rsc,
-            csc,
-        );
-    }
+    best
 }

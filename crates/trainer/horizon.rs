@@ -14,6 +14,10 @@
 //! `SequentialLR` the "run" of a child is its stretch between two milestones.
 
 use anyhow::{bail, Context};
+use optim::scheduler::{
+    ChainedScheduler, ConstantLR, CosineAnnealingLR, LinearLR, MultiStepLR, OneCycleLR,
+    PolynomialLR, SequentialLR, StepLR,
+};
 use optim::SchedulerConfig;
 use toml::{Table, Value};
 
@@ -215,7 +219,7 @@ fn check_node(
     let s = i64::try_from(steps).unwrap_or(i64::MAX);
     let auto = |key: &str| format!("set {path}.{key} = {steps}, or {path}.{key} = \"auto\"");
     match scheduler {
-        SchedulerConfig::CosineAnnealingLR { t_max, eta_min } if *t_max != s => {
+        SchedulerConfig::CosineAnnealingLR(CosineAnnealingLR { t_max, eta_min }) if *t_max != s => {
             let what = if *t_max > s {
                 format!("the run stops at step {s} of the cosine's {t_max}, before it reaches eta_min = {eta_min}")
             } else {
@@ -229,12 +233,12 @@ fn check_node(
                 auto("T_max")
             ));
         }
-        SchedulerConfig::OneCycleLR {
+        SchedulerConfig::OneCycleLR(OneCycleLR {
             total_steps,
             epochs,
             steps_per_epoch,
             ..
-        } => {
+        }) => {
             let (key, total) = match (total_steps, epochs, steps_per_epoch) {
                 (Some(t), _, _) => (format!("{path}.total_steps = {t}"), *t),
                 (None, Some(e), Some(p)) => (
@@ -258,7 +262,7 @@ fn check_node(
                 ));
             }
         }
-        SchedulerConfig::PolynomialLR { total_iters, .. } if *total_iters != s => {
+        SchedulerConfig::PolynomialLR(PolynomialLR { total_iters, .. }) if *total_iters != s => {
             let what = if *total_iters > s {
                 format!("the run stops at step {s} of the decay's {total_iters}, before the lr reaches 0")
             } else {
@@ -272,8 +276,8 @@ fn check_node(
                 auto("total_iters")
             ));
         }
-        SchedulerConfig::LinearLR { total_iters, .. }
-        | SchedulerConfig::ConstantLR { total_iters, .. }
+        SchedulerConfig::LinearLR(LinearLR { total_iters, .. })
+        | SchedulerConfig::ConstantLR(ConstantLR { total_iters, .. })
             if *total_iters > s =>
         {
             notes.push(format!(
@@ -281,7 +285,7 @@ fn check_node(
                 scheduler.name()
             ));
         }
-        SchedulerConfig::StepLR { step_size, .. } if *step_size >= s => {
+        SchedulerConfig::StepLR(StepLR { step_size, .. }) if *step_size >= s => {
             let fix = if steps > 1 {
                 format!("; set {path}.step_size to at most {}", steps - 1)
             } else {
@@ -291,17 +295,19 @@ fn check_node(
                 "{path}.step_size = {step_size} but {within}: StepLR never lowers the lr during the run (its first decay comes after step {step_size}){fix}"
             ));
         }
-        SchedulerConfig::MultiStepLR { milestones, .. } if milestones.iter().any(|&m| m >= s) => {
+        SchedulerConfig::MultiStepLR(MultiStepLR { milestones, .. })
+            if milestones.iter().any(|&m| m >= s) =>
+        {
             notes.push(format!(
                 "{path}.milestones = {milestones:?} but {within}: the decays at {} never happen during the run{}",
                 late(milestones, s),
                 below(steps)
             ));
         }
-        SchedulerConfig::SequentialLR {
+        SchedulerConfig::SequentialLR(SequentialLR {
             schedulers,
             milestones,
-        } => {
+        }) => {
             if milestones.iter().any(|&m| m >= s) {
                 notes.push(format!(
                     "{path}.milestones = {milestones:?} but {within}: the switches at {} never happen, so some of its schedulers never run{}",
@@ -322,7 +328,7 @@ fn check_node(
                 }
             }
         }
-        SchedulerConfig::ChainedScheduler { schedulers } => {
+        SchedulerConfig::ChainedScheduler(ChainedScheduler { schedulers }) => {
             for (i, child) in schedulers.iter().enumerate() {
                 let child_path = format!("{path}.schedulers.{i}");
                 check_node(child, steps, &child_path, run, notes)?;

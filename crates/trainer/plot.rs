@@ -1,14 +1,19 @@
-//! Small SVG line charts (plotters): one or more panels stacked vertically, each with axes,
-//! axis labels, a legend and one line per series in a colour-blind-friendly palette.
-//! The file is written to a temporary file in the same directory, then renamed, so a failed
-//! run never leaves a half-written chart.
+//! Small SVG step charts (plotters) of per-step values such as a schedule's lr: one or more
+//! panels stacked vertically, each with axes, axis labels and one line per series in a
+//! colour-blind-friendly palette (a legend when a panel has several; one series is named by
+//! its axis label). Each value holds until the next step, so the lines are drawn as steps
+//! ([`steps`]: across, then down or up), and a y axis of non-negative values starts at 0, so a
+//! 4% decay looks like 4%.
+//! The file is written whole (a temporary file and a rename, [`crate::outputs::write_atomic`]),
+//! so a failed run never leaves a half-written chart.
 //!
-//! Used by `trainer schedule` (lr, and momentum when it varies) and meant for `trainer compare`
-//! (several runs' curves on one chart).
+//! Used by `trainer schedule` (lr, and momentum when it varies); the comparison's charts, with
+//! seed bands and log axes, are in `compare/band_charts.rs` and share [`tick`] and
+//! [`padded_range`].
 
 use std::path::Path;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use plotters::prelude::*;
 
 /// One named curve: (x, y) points in drawing order.
@@ -92,7 +97,7 @@ pub fn stacked_charts(
         }
     }
     let svg = render(title, x_label, panels)?;
-    write_atomic(path, svg.as_bytes())
+    crate::outputs::write_atomic(path, svg.as_bytes())
 }
 
 fn render(title: &str, x_label: &str, panels: &[Panel]) -> anyhow::Result<String> {
@@ -121,9 +126,16 @@ where
 {
     let points = || panel.series.iter().flat_map(|s| s.points.iter().copied());
     let (x_min, x_max) = padded_range(points().map(|p| p.0), 0.0);
-    let (y_min, y_max) = padded_range(points().map(|p| p.1), 0.05);
+    let legend = panel.series.len() > 1;
+    let (y_min, y_max) = match from_zero(points().map(|p| p.1)) {
+        // Room above the lines for the legend, so that it hides none of them.
+        Some(top) if legend => (0.0, top * 1.2),
+        Some(top) => (0.0, top),
+        None => padded_range(points().map(|p| p.1), 0.05),
+    };
     let mut chart = ChartBuilder::on(area)
         .margin(12)
+        .margin_right(24)
         .x_label_area_size(45)
         .y_label_area_size(90)
         .build_cartesian_2d(x_min..x_max, y_min..y_max)
@@ -142,31 +154,60 @@ where
     for (i, s) in panel.series.iter().enumerate() {
         let colour = PALETTE[i % PALETTE.len()];
         chart
-            .draw_series(LineSeries::new(
-                s.points.iter().copied(),
-                colour.stroke_width(2),
-            ))
+            .draw_series(LineSeries::new(steps(&s.points), colour.stroke_width(2)))
             .map_err(plot_error)?
             .label(s.name.as_str())
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
             });
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(("sans-serif", 15))
-        .margin(12)
-        .legend_area_size(30)
-        .background_style(WHITE.mix(0.85))
-        .border_style(TRANSPARENT)
-        .draw()
-        .map_err(plot_error)?;
+    if legend {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font(("sans-serif", 15))
+            .margin(12)
+            .legend_area_size(30)
+            .background_style(WHITE.mix(0.85))
+            .border_style(TRANSPARENT)
+            .draw()
+            .map_err(plot_error)?;
+    }
     Ok(())
 }
 
+/// The points of a step line through `points`: each value held until the next point's x, then
+/// a vertical jump (`(0, a) (1, b)` becomes `(0, a) (1, a) (1, b)`), so a schedule that changes
+/// once per epoch shows flat stretches and sharp cuts, not slopes.
+pub fn steps(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(points.len() * 2);
+    for (i, &(x, y)) in points.iter().enumerate() {
+        if i > 0 {
+            let (_, before) = points[i - 1];
+            if before != y {
+                out.push((x, before));
+            }
+        }
+        out.push((x, y));
+    }
+    out
+}
+
+/// The top of a y axis from 0 (5% above the highest value, 1 for all zeros), when every value
+/// is at least 0; `None` when some value is negative.
+pub fn from_zero(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let mut top = 0.0f64;
+    for v in values {
+        if v < 0.0 {
+            return None;
+        }
+        top = top.max(v);
+    }
+    Some(if top > 0.0 { top * 1.05 } else { 1.0 })
+}
+
 /// Min and max of `values`, widened by `pad` of the span (or ±half a unit of scale when flat).
-fn padded_range(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
+pub fn padded_range(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
     let (mut lo, mut hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
     });
@@ -193,7 +234,7 @@ fn snap_to_zero(v: f64, span: f64) -> f64 {
 }
 
 /// Axis tick text: plain decimals, scientific notation for very small or large magnitudes.
-fn tick(v: f64) -> String {
+pub fn tick(v: f64) -> String {
     let a = v.abs();
     if a != 0.0 && !(1e-3..1e5).contains(&a) {
         format!("{v:.2e}")
@@ -215,30 +256,6 @@ pub fn plot_error<E: std::error::Error + Send + Sync + 'static>(
     anyhow::anyhow!("drawing the chart failed: {e}")
 }
 
-/// Write `bytes` to `path` through a temporary file in the same directory and a rename.
-fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let file_name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file path", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, bytes)
-        .with_context(|| format!("cannot write {} (does the directory exist?)", tmp.display()))?;
-    if let Err(e) = std::fs::rename(&tmp, path) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e)
-            .with_context(|| format!("cannot move the chart into place at {}", path.display()));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +272,32 @@ mod tests {
     }
 
     #[test]
+    fn steps_hold_each_value_until_the_next_point() {
+        let line = steps(&[(0.0, 0.1), (1.0, 0.1), (2.0, 0.096), (3.0, 0.096)]);
+        assert_eq!(
+            line,
+            [
+                (0.0, 0.1),
+                (1.0, 0.1),
+                (2.0, 0.1),
+                (2.0, 0.096),
+                (3.0, 0.096)
+            ]
+        );
+        assert!(steps(&[]).is_empty());
+    }
+
+    #[test]
+    fn non_negative_axes_start_at_zero() {
+        assert_eq!(
+            from_zero([0.1, 0.096].into_iter()),
+            Some(0.10500000000000001)
+        );
+        assert_eq!(from_zero([0.0].into_iter()), Some(1.0));
+        assert_eq!(from_zero([-0.1, 1.0].into_iter()), None);
+    }
+
+    #[test]
     fn flat_ranges_are_widened() {
         assert_eq!(
             padded_range([0.1, 0.1].into_iter(), 0.05),
@@ -263,403 +306,5 @@ mod tests {
         assert_eq!(padded_range([0.0].into_iter(), 0.05), (-1.0, 1.0));
         let (lo, hi) = padded_range([0.0, 10.0].into_iter(), 0.1);
         assert_eq!((lo, hi), (-1.0, 11.0));
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Comparison charts (`trainer compare`): one line per setting in a colour fixed by the caller,
-// an optional band (the spread over seeds), linear or log y axes, and the legend in its own
-// column to the right so it never hides a curve.
-
-/// The y axis of a [`BandPanel`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum YScale {
-    /// Evenly spaced values.
-    Linear,
-    /// Evenly spaced powers of ten (non-positive points are left out).
-    Log,
-}
-
-/// How each point of a [`BandSeries`] line is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Marks {
-    /// A line only (many points, e.g. one per optimizer step).
-    Line,
-    /// A line and a dot at every point (few points, e.g. one per epoch; a single point shows).
-    LineAndDots,
-}
-
-/// One setting's curve: a centre line and, when it was run with several seeds, a band.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BandSeries {
-    /// The legend label.
-    pub name: String,
-    /// Index into the comparison palette; the caller keeps it fixed per setting so a setting has
-    /// the same colour on every chart.
-    pub colour: usize,
-    /// The centre line (x, y), e.g. the mean over seeds.
-    pub line: Vec<(f64, f64)>,
-    /// The band (x, low, high), e.g. min and max over seeds; empty for no band.
-    pub band: Vec<(f64, f64, f64)>,
-}
-
-/// One panel of a comparison chart.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BandPanel {
-    /// The y-axis label (with units).
-    pub y_label: String,
-    /// Linear or logarithmic y axis.
-    pub y_scale: YScale,
-    /// Line only, or line and dots.
-    pub marks: Marks,
-    /// The curves (one per setting).
-    pub series: Vec<BandSeries>,
-}
-
-/// The comparison palette: Okabe–Ito without its yellow (too pale on white), then five of Paul
-/// Tol's darker colours; a 13th setting reuses the first colour.
-const COMPARE_PALETTE: [RGBColor; 12] = [
-    RGBColor(0, 114, 178),
-    RGBColor(213, 94, 0),
-    RGBColor(0, 158, 115),
-    RGBColor(204, 121, 167),
-    RGBColor(230, 159, 0),
-    RGBColor(86, 180, 233),
-    RGBColor(0, 0, 0),
-    RGBColor(136, 34, 85),
-    RGBColor(153, 153, 51),
-    RGBColor(51, 34, 136),
-    RGBColor(68, 170, 153),
-    RGBColor(204, 102, 119),
-];
-
-/// The colour of palette entry `index` (wrapping around).
-pub fn compare_colour(index: usize) -> RGBColor {
-    COMPARE_PALETTE[index % COMPARE_PALETTE.len()]
-}
-
-const BAND_WIDTH: u32 = 1100;
-const LEGEND_WIDTH: u32 = 330;
-const BAND_PANEL_HEIGHT: u32 = 380;
-
-/// Renders panels stacked vertically under one title, sharing the x-axis label, with one legend
-/// (every series name once, in its colour) in a column on the right and `note` under it.
-/// Returns the SVG text.
-pub fn band_chart_svg(
-    title: &str,
-    x_label: &str,
-    note: &str,
-    panels: &[BandPanel],
-) -> anyhow::Result<String> {
-    if panels.is_empty() {
-        bail!("cannot draw `{title}`: no panels");
-    }
-    for panel in panels {
-        if panel
-            .series
-            .iter()
-            .all(|s| visible(panel, s).next().is_none())
-        {
-            bail!(
-                "cannot draw `{title}`: the panel `{}` has no points",
-                panel.y_label
-            );
-        }
-        for s in &panel.series {
-            let bad_line = s
-                .line
-                .iter()
-                .find(|(x, y)| !x.is_finite() || !y.is_finite());
-            let bad_band = s
-                .band
-                .iter()
-                .find(|(x, lo, hi)| !x.is_finite() || !lo.is_finite() || !hi.is_finite());
-            if bad_line.is_some() || bad_band.is_some() {
-                bail!(
-                    "cannot draw `{title}`: series `{}` has a non-finite point",
-                    s.name
-                );
-            }
-        }
-    }
-    let mut legend: Vec<(&str, usize)> = Vec::new();
-    for s in panels.iter().flat_map(|p| &p.series) {
-        if !legend.iter().any(|(name, _)| *name == s.name) {
-            legend.push((&s.name, s.colour));
-        }
-    }
-
-    let mut svg = String::new();
-    {
-        let height = BAND_PANEL_HEIGHT * panels.len() as u32 + 50;
-        let root = SVGBackend::with_string(&mut svg, (BAND_WIDTH, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_error)?;
-        let root = root.titled(title, ("sans-serif", 24)).map_err(plot_error)?;
-        let (plots, legend_area) = root.split_horizontally(BAND_WIDTH - LEGEND_WIDTH);
-        let areas = plots.split_evenly((panels.len(), 1));
-        for (area, panel) in areas.iter().zip(panels) {
-            let points = || panel.series.iter().flat_map(|s| visible(panel, s));
-            let (x_min, x_max) = padded_range(points().map(|p| p.0), 0.02);
-            let (y_min, y_max) = padded_range(points().map(|p| p.1), 0.05);
-            let builder = || {
-                let mut b = ChartBuilder::on(area);
-                b.margin(12).x_label_area_size(45).y_label_area_size(90);
-                b
-            };
-            match panel.y_scale {
-                YScale::Linear => {
-                    let chart = builder()
-                        .build_cartesian_2d(x_min..x_max, y_min..y_max)
-                        .map_err(plot_error)?;
-                    draw_band_panel(chart, x_label, panel)?;
-                }
-                YScale::Log => {
-                    let (lo, hi) = log_range(points().map(|p| p.1));
-                    let chart = builder()
-                        .build_cartesian_2d(x_min..x_max, (lo..hi).log_scale())
-                        .map_err(plot_error)?;
-                    draw_band_panel(chart, x_label, panel)?;
-                }
-            }
-        }
-        draw_legend(&legend_area, &legend, note)?;
-        root.present().map_err(plot_error)?;
-    }
-    Ok(svg)
-}
-
-/// The points of `s` that the panel's y axis can show (all of them, or the positive ones on a
-/// log axis), band edges included.
-fn visible<'a>(panel: &BandPanel, s: &'a BandSeries) -> impl Iterator<Item = (f64, f64)> + 'a {
-    let log = panel.y_scale == YScale::Log;
-    let band = s.band.iter().flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)]);
-    s.line
-        .iter()
-        .copied()
-        .chain(band)
-        .filter(move |&(_, y)| !log || y > 0.0)
-}
-
-/// Log-axis tick text: plain decimals from 0.001 up, else one significant digit (`1e-4`,
-/// `3e-5`; plotters puts log ticks on 1..9 times a power of ten).
-fn log_tick(v: f64) -> String {
-    if (1e-3..1e5).contains(&v.abs()) {
-        tick(v)
-    } else {
-        format!("{v:.0e}")
-    }
-}
-
-/// A log axis range around the positive `values`: from the power of ten at or below the lowest
-/// value (plotters labels a decade only from its power of ten up, so a partial lowest decade
-/// would have no tick labels) to 1.3 times the highest.
-fn log_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (lo, hi) = values
-        .filter(|v| *v > 0.0)
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
-    if lo.is_finite() && hi.is_finite() {
-        let floor = 10f64.powf((lo / 1.1).log10().floor());
-        (floor, hi * 1.3)
-    } else {
-        (0.1, 10.0)
-    }
-}
-
-fn draw_band_panel<DB, Y>(
-    mut chart: ChartContext<'_, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
-    x_label: &str,
-    panel: &BandPanel,
-) -> anyhow::Result<()>
-where
-    DB: DrawingBackend,
-    DB::ErrorType: 'static,
-    Y: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
-{
-    let log = panel.y_scale == YScale::Log;
-    let dots = panel.marks == Marks::LineAndDots;
-    // Dots stand for whole units (epochs): label only whole numbers, at most 11 of them.
-    let x_range = chart.x_range();
-    let whole = (x_range.end.floor() - x_range.start.ceil()).max(0.0) as usize + 1;
-    let x_format = |v: &f64| match dots && v.fract() != 0.0 {
-        true => String::new(),
-        false => tick(*v),
-    };
-    let y_format = |v: &f64| if log { log_tick(*v) } else { tick(*v) };
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(panel.y_label.as_str())
-        .x_labels(if dots { whole.min(11) } else { 11 })
-        .x_label_formatter(&x_format)
-        .y_label_formatter(&y_format)
-        .label_style(("sans-serif", 16))
-        .axis_desc_style(("sans-serif", 17))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()
-        .map_err(plot_error)?;
-    let keep = |y: f64| !log || y > 0.0;
-    // Bands first, so that every line is drawn over every band.
-    for s in &panel.series {
-        let band: Vec<(f64, f64, f64)> = s
-            .band
-            .iter()
-            .copied()
-            .filter(|&(_, lo, hi)| keep(lo) && keep(hi))
-            .collect();
-        if band.len() < 2 {
-            continue;
-        }
-        let outline: Vec<(f64, f64)> = band
-            .iter()
-            .map(|&(x, _, hi)| (x, hi))
-            .chain(band.iter().rev().map(|&(x, lo, _)| (x, lo)))
-            .collect();
-        let fill = compare_colour(s.colour).mix(0.2).filled();
-        chart
-            .draw_series(std::iter::once(Polygon::new(outline, fill)))
-            .map_err(plot_error)?;
-    }
-    // Earlier series are drawn wider, so a line hidden under a later identical one (settings
-    // that share a schedule, say) still shows as a rim around it.
-    let n = panel.series.len();
-    for (i, s) in panel.series.iter().enumerate() {
-        let colour = compare_colour(s.colour);
-        let width = 2 + (2 * (n - 1 - i) / n.saturating_sub(1).max(1)) as u32;
-        let line: Vec<(f64, f64)> = s.line.iter().copied().filter(|&(_, y)| keep(y)).collect();
-        chart
-            .draw_series(LineSeries::new(
-                line.iter().copied(),
-                colour.stroke_width(width),
-            ))
-            .map_err(plot_error)?;
-        if panel.marks == Marks::LineAndDots {
-            chart
-                .draw_series(line.iter().map(|&p| Circle::new(p, 4, colour.filled())))
-                .map_err(plot_error)?;
-            // The band as a whisker at every dot too: with one epoch there is no area to fill.
-            let whiskers = s
-                .band
-                .iter()
-                .filter(|&&(_, lo, hi)| keep(lo) && keep(hi))
-                .map(|&(x, lo, hi)| {
-                    PathElement::new(vec![(x, lo), (x, hi)], colour.stroke_width(2))
-                });
-            chart.draw_series(whiskers).map_err(plot_error)?;
-        }
-    }
-    Ok(())
-}
-
-/// The legend column: a title, one entry per series (a short thick line in its colour and its
-/// name), and a note under it.
-fn draw_legend<DB>(
-    area: &DrawingArea<DB, plotters::coord::Shift>,
-    entries: &[(&str, usize)],
-    note: &str,
-) -> anyhow::Result<()>
-where
-    DB: DrawingBackend,
-    DB::ErrorType: 'static,
-{
-    let top = 24;
-    let title_font = ("sans-serif", 18).into_font().style(FontStyle::Bold);
-    area.draw(&Text::new("settings", (10, top), title_font))
-        .map_err(plot_error)?;
-    let mut y = top + 36;
-    for (name, colour) in entries {
-        let sample = PathElement::new(
-            vec![(10, y), (40, y)],
-            compare_colour(*colour).stroke_width(5),
-        );
-        area.draw(&sample).map_err(plot_error)?;
-        area.draw(&Text::new(
-            name.to_string(),
-            (48, y - 7),
-            ("sans-serif", 17),
-        ))
-        .map_err(plot_error)?;
-        y += 26;
-    }
-    let note_font = ("sans-serif", 15).into_font().color(&RGBColor(80, 80, 80));
-    for line in note.lines() {
-        y += 4;
-        area.draw(&Text::new(line.to_string(), (10, y), note_font.clone()))
-            .map_err(plot_error)?;
-        y += 16;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod compare_chart_tests {
-    use super::*;
-
-    fn series(name: &str, colour: usize, line: Vec<(f64, f64)>) -> BandSeries {
-        BandSeries {
-            name: name.to_string(),
-            colour,
-            line,
-            band: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn log_ticks_and_ranges_are_readable() {
-        assert_eq!(log_tick(1e-4), "1e-4");
-        assert_eq!(log_tick(3.0000000000000004e-5), "3e-5");
-        assert_eq!(log_tick(0.02), "0.02");
-        // The lowest decade is whole, so it has a labelled power of ten.
-        let (lo, hi) = log_range([0.0035, 0.06, 0.0, -1.0].into_iter());
-        assert_eq!(lo, 0.001);
-        assert!((hi - 0.078).abs() < 1e-12);
-    }
-
-    #[test]
-    fn the_palette_has_twelve_distinct_colours() {
-        for i in 0..12 {
-            for j in 0..i {
-                assert_ne!(compare_colour(i), compare_colour(j));
-            }
-        }
-        assert_eq!(compare_colour(12), compare_colour(0));
-    }
-
-    #[test]
-    fn empty_and_non_finite_panels_are_errors() {
-        let panel = |series| BandPanel {
-            y_label: "y".into(),
-            y_scale: YScale::Log,
-            marks: Marks::Line,
-            series,
-        };
-        // On a log axis, non-positive points cannot be shown: nothing to draw.
-        let err = band_chart_svg(
-            "t",
-            "x",
-            "",
-            &[panel(vec![series("a", 0, vec![(1.0, 0.0)])])],
-        );
-        assert!(err.unwrap_err().to_string().contains("no points"));
-        let err = band_chart_svg(
-            "t",
-            "x",
-            "",
-            &[panel(vec![series(
-                "a",
-                0,
-                vec![(1.0, f64::NAN), (2.0, 1.0)],
-            )])],
-        );
-        assert!(err.unwrap_err().to_string().contains("`a`"));
-        let svg = band_chart_svg(
-            "t",
-            "x",
-            "",
-            &[panel(vec![series("a", 0, vec![(1.0, 0.5)])])],
-        )
-        .unwrap();
-        assert!(svg.starts_with("<svg") && svg.contains(">\na\n</text>"));
     }
 }

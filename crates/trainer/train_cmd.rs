@@ -14,7 +14,7 @@ use crate::plural::plural;
 use crate::resume;
 use crate::run_folder::RunFolder;
 use crate::scheduler_flag;
-use crate::training::{self, RunOptions};
+use crate::training::{self, RunOptions, Start};
 
 /// Flags of `trainer train` (and of `trainer` alone). Flags override the config file.
 #[derive(Args, Debug, Default, Clone)]
@@ -258,9 +258,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     // Check the optimizer and scheduler settings before anything is written.
     let probe = autograd_lite::Mlp::new(training::INPUTS, 1, training::CLASSES, 0);
     training::build_optimizer(&config, &probe)?;
-    if resume_from.is_none() {
-        training::initial_weights(&config)?;
-    }
+    // The weights are loaded (and checked) once, before anything is written.
+    let start = match resume_from {
+        Some((mlp, state)) => Start::Resume(mlp, Box::new(state)),
+        None => Start::fresh(&config)?,
+    };
     let mut folder = match (resumed_folder, &args.out) {
         (Some(folder), _) => folder,
         (None, Some(out)) => RunFolder::create(out, args.overwrite, &new_run_hint(out))?,
@@ -277,10 +279,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         config,
         quiet: args.quiet,
         console: training::Console::Lines,
-        resume_from,
+        resume_from: None,
         progress: None,
     };
-    let summary = match training::run(&opts, &mut folder, &data) {
+    let summary = match training::run_from(&opts, start, &mut folder, &data) {
         Err(e) if folder.is_staged() => {
             return Err(e.context(format!(
                 "the new run stopped before its first checkpoint, so --overwrite did not happen: {} still holds the previous run",

@@ -46,7 +46,8 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Whether the run prints its header and one line per epoch.
     pub console: Console,
-    /// Continue from this checkpoint (weights and state, as read from the run folder).
+    /// Continue from this checkpoint (weights and state, as read from the run folder); read by
+    /// [`run`], not by [`run_from`], which takes the start as an argument.
     pub resume_from: Option<(Mlp, TrainingState)>,
     /// Show the per-epoch progress bar (epoch i/n, step j/m) inside this caller's display, even
     /// when `console` is silent (`trainer compare` puts it under its bar over the runs).
@@ -150,9 +151,8 @@ pub fn use_threads(threads: usize) -> anyhow::Result<()> {
 }
 
 /// The weights `[model] init_weights` (`--init-weights`) names, checked against the model
-/// (`None` when the run starts from a seeded initialisation). `trainer train` calls it before it
-/// creates the run folder too, so that a bad file leaves nothing behind.
-pub fn initial_weights(config: &RunConfig) -> anyhow::Result<Option<Mlp>> {
+/// (`None` when the run starts from a seeded initialisation).
+fn initial_weights(config: &RunConfig) -> anyhow::Result<Option<Mlp>> {
     let Some(path) = &config.model.init_weights else {
         return Ok(None);
     };
@@ -205,27 +205,156 @@ pub fn build_optimizer(config: &RunConfig, mlp: &Mlp) -> anyhow::Result<(Sgd, Op
     Ok((sgd, scheduler))
 }
 
-/// Trains as `opts` says, writing into `folder`.
+/// Where a run starts, before the "start or resume" phase has built the optimizer around it.
+pub enum Start {
+    /// A new run from these weights (`--init-weights`, or the seeded initialisation).
+    Fresh(Mlp),
+    /// A run continued after its checkpoint: the weights and the state read from it.
+    Resume(Mlp, Box<TrainingState>),
+}
+
+impl Start {
+    /// A new run's start: the weights `[model] init_weights` names, loaded and checked once,
+    /// else the seeded initialisation. `trainer train` builds it before it creates the run
+    /// folder, so that a bad weights file leaves nothing behind.
+    pub fn fresh(config: &RunConfig) -> anyhow::Result<Start> {
+        let mlp = match initial_weights(config)? {
+            Some(mlp) => mlp,
+            None => Mlp::new(INPUTS, config.model.hidden as usize, CLASSES, config.seed),
+        };
+        Ok(Start::Fresh(mlp))
+    }
+}
+
+/// Trains as `opts` says, writing into `folder`: from `opts.resume_from` when it is given,
+/// else from [`Start::fresh`].
+pub fn run(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Result<RunSummary> {
+    let start = match opts.resume_from.clone() {
+        Some((mlp, state)) => Start::Resume(mlp, Box::new(state)),
+        None => Start::fresh(&opts.config)?,
+    };
+    run_from(opts, start, folder, data)
+}
+
+/// Trains as `opts` says from `start` (`opts.resume_from` is not read), writing into `folder`.
 ///
 /// The loop runs on a worker thread of the current rayon pool (the global one, unless the
 /// caller is inside `ThreadPool::install`). From any other thread every parallel GEMM would be
 /// a job sent through rayon's global queue: a thread wake-up per call, and a new block of
 /// queue slots allocated every 63 calls, where the training step must allocate nothing.
-pub fn run(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Result<RunSummary> {
-    rayon::scope(|_| train(opts, folder, data))
+pub fn run_from(
+    opts: &RunOptions,
+    start: Start,
+    folder: &mut RunFolder,
+    data: &Data,
+) -> anyhow::Result<RunSummary> {
+    rayon::scope(|_| train(opts, start, folder, data))
 }
 
-/// [`run`], on the thread it is called from. Every path is taken from `folder.dir()` afresh:
-/// an `--overwrite` moves the run to its final name at the first checkpoint.
-fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Result<RunSummary> {
-    let config = &opts.config;
-    let hidden = config.model.hidden as usize;
-    let interval = config.interval()?;
-    let monitor = config.monitor()?;
+/// What does not change during a run: its settings and data, resolved once.
+struct Job<'a> {
+    opts: &'a RunOptions,
+    config: &'a RunConfig,
+    data: &'a Data,
+    interval: Interval,
+    monitor: Option<Monitor>,
+    /// The run prints its header and one line per epoch.
+    lines: bool,
+    show_bar: bool,
+    max_steps: u64,
+    batch_size: usize,
+    /// The first step of this process: it computes its loss from the weights as loaded (from
+    /// --init-weights or the checkpoint), so if that loss is not finite, the file is at fault.
+    first_step: u64,
+}
 
-    let (mut mlp, mut sgd, mut scheduler, mut state) = match opts.resume_from.clone() {
-        Some((mlp, state)) => {
-            if state.hidden != config.model.hidden || mlp.hidden() != hidden {
+/// What a run carries from one phase to the next.
+struct Run {
+    mlp: Mlp,
+    sgd: Sgd,
+    scheduler: Option<Scheduler>,
+    /// What the checkpoint holds besides the weights (and the optimizer and scheduler, which
+    /// are copied into it when it is saved).
+    state: TrainingState,
+    trace: Option<Trace>,
+    board: Board,
+}
+
+/// The buffers of the training loop, allocated once per process: a step allocates nothing.
+struct Buffers {
+    step: TrainStep,
+    order: Vec<usize>,
+    images: Vec<u8>,
+    labels: Vec<u8>,
+    next_images: Vec<u8>,
+    next_labels: Vec<u8>,
+    predictions: Vec<u8>,
+}
+
+/// [`run_from`], on the thread it is called from: start or resume, then one epoch and the end of
+/// that epoch until the run is done, then the final weights. Every path is taken from
+/// `folder.dir()` afresh: an `--overwrite` moves the run to its final name at the first
+/// checkpoint.
+fn train(
+    opts: &RunOptions,
+    start: Start,
+    folder: &mut RunFolder,
+    data: &Data,
+) -> anyhow::Result<RunSummary> {
+    let config = &opts.config;
+    let mut run = start_or_resume(config, start, folder, data)?;
+    let lines = opts.console == Console::Lines;
+    let job = Job {
+        opts,
+        config,
+        data,
+        interval: config.interval()?,
+        monitor: config.monitor()?,
+        lines,
+        show_bar: opts.progress.is_some()
+            || (lines && !opts.quiet && std::io::stderr().is_terminal()),
+        max_steps: config.max_steps.unwrap_or(u64::MAX),
+        batch_size: config.data.batch_size as usize,
+        first_step: run.state.step + 1,
+    };
+    let mut buffers = Buffers {
+        step: TrainStep::new(&run.mlp, job.batch_size),
+        order: Vec::new(),
+        images: Vec::new(),
+        labels: Vec::new(),
+        next_images: Vec::new(),
+        next_labels: Vec::new(),
+        predictions: Vec::new(),
+    };
+    if lines {
+        print_header(config, data, folder.path(), &run.state);
+    }
+    while run.state.epochs_done < config.epochs && run.state.step < job.max_steps {
+        train_one_epoch(&job, &mut run, &mut buffers, folder)?;
+        end_of_epoch(&job, &mut run, &mut buffers.predictions, folder)?;
+    }
+    write_atomic(
+        &folder.dir().join("model.safetensors"),
+        &run.mlp.to_safetensors(),
+    )?;
+    Ok(RunSummary {
+        metrics: run.state.metrics,
+        steps: run.state.step,
+    })
+}
+
+/// Phase 1: the model, optimizer and scheduler of a new run, or those of a resumed run with
+/// its checkpoint's state checked and loaded; the trace and TensorBoard file carried on; and
+/// `metrics.csv` as of the start.
+fn start_or_resume(
+    config: &RunConfig,
+    start: Start,
+    folder: &RunFolder,
+    data: &Data,
+) -> anyhow::Result<Run> {
+    let (mlp, sgd, scheduler, state) = match start {
+        Start::Resume(mlp, state) => {
+            if state.hidden != config.model.hidden || mlp.hidden() != config.model.hidden as usize {
                 bail!(
                     "the checkpoint in {} has a hidden layer of {} units but its config.toml says model.hidden = {}; the run folder is inconsistent",
                     folder.path().display(),
@@ -257,13 +386,9 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
                 ),
             }
             check_scheduled_values(&sgd, &fresh, scheduler.as_ref()).with_context(damaged)?;
-            (mlp, sgd, scheduler, state)
+            (mlp, sgd, scheduler, *state)
         }
-        None => {
-            let mlp = match initial_weights(config)? {
-                Some(mlp) => mlp,
-                None => Mlp::new(INPUTS, hidden, CLASSES, config.seed),
-            };
+        Start::Fresh(mlp) => {
             let (sgd, scheduler) = build_optimizer(config, &mlp)?;
             let state = checkpoint::initial_state(
                 config.to_toml()?,
@@ -274,8 +399,7 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
             (mlp, sgd, scheduler, state)
         }
     };
-
-    let mut trace = match (config.trace, state.step) {
+    let trace = match (config.trace, state.step) {
         (false, _) => None,
         (true, 0) => Some(Trace::new(&Mlp::PARAM_NAMES)),
         (true, step) => Some(Trace::resume(
@@ -284,198 +408,270 @@ fn train(opts: &RunOptions, folder: &mut RunFolder, data: &Data) -> anyhow::Resu
             step,
         )?),
     };
-    let mut board = Board::resume(&folder.dir(), state.step, state.epochs_done);
+    let board = Board::resume(&folder.dir(), state.step, state.epochs_done);
     write_atomic(
         &folder.dir().join("metrics.csv"),
         metrics_csv(&state.metrics).as_bytes(),
     )?;
-
-    let batch_size = config.data.batch_size as usize;
-    let n = data.train.len();
-    let batches_per_epoch = n.div_ceil(batch_size) as u64;
-    let mut step_ws = TrainStep::new(&mlp, batch_size);
-    let (mut order, mut images, mut labels, mut predictions) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut next_images, mut next_labels) = (Vec::new(), Vec::new());
-    // The first step of this process computes its loss from the weights as loaded (from
-    // --init-weights or the checkpoint): if that loss is not finite, the file is at fault.
-    let first_step = state.step + 1;
-    let lines = opts.console == Console::Lines;
-    let show_bar =
-        opts.progress.is_some() || (lines && !opts.quiet && std::io::stderr().is_terminal());
-    let max_steps = config.max_steps.unwrap_or(u64::MAX);
-
-    if lines {
-        print_header(config, data, folder.path(), &state);
-    }
-    while state.epochs_done < config.epochs && state.step < max_steps {
-        let epoch = state.epochs_done; // 0-based here, 1-based in every output
-        if config.data.shuffle {
-            fashion::shuffled_order_into(n, config.seed, epoch, &mut order);
-        } else {
-            order.clear();
-            order.extend(0..n);
-        }
-        let bar = progress_bar(show_bar, batches_per_epoch, epoch + 1, config.epochs);
-        let bar = match &opts.progress {
-            Some(display) => display.add(bar),
-            None => bar,
-        };
-        bar.set_position(state.progress.batches_done);
-        let train_start = Instant::now();
-        let skip = state.progress.batches_done as usize;
-        let mut batches = fashion::batches(&order, batch_size, DropLast::Keep)
-            .skip(skip)
-            .peekable();
-        if let Some(first) = batches.peek() {
-            data.train.gather(first, &mut images, &mut labels);
-        }
-        // The proof that the step's copy of the parameters matches `mlp` (made by the update).
-        let mut fresh = None;
-        while let Some(batch) = batches.next() {
-            if state.step >= max_steps {
-                break;
-            }
-            // `images` and `labels` hold `batch` (gathered during the previous update).
-            let (lr, momentum) = (sgd.lr(0), sgd.momentum(0));
-            let out = match fresh.take() {
-                Some(fresh) => step_ws.forward_backward_fresh(fresh, &images, &labels),
-                None => step_ws.forward_backward(&mlp, &images, &labels),
-            };
-            let step_number = state.step + 1;
-            if !out.loss.is_finite() || f64::from(out.loss) > DIVERGED_LOSS {
-                bar.finish_and_clear();
-                save_trace(trace.as_ref(), &folder.dir())?;
-                board.save(&folder.dir())?;
-                if step_number == first_step {
-                    bail!(bad_start(step_number, out.loss, config, folder.path()));
-                }
-                bail!(diverged(
-                    step_number,
-                    epoch + 1,
-                    lr,
-                    "the batch loss",
-                    out.loss
-                ));
-            }
-            let next = batches.peek().copied();
-            // The next batch does not depend on the weights: the other core gathers it while
-            // this one updates them.
-            let (report, proof) = step_ws.update(
-                &mut mlp,
-                |params, grads| sgd.step(params, grads),
-                || {
-                    if let Some(next) = next {
-                        data.train.gather(next, &mut next_images, &mut next_labels);
-                    }
-                },
-            );
-            fresh = Some(proof);
-            let report = report.context("the optimizer step failed")?;
-            std::mem::swap(&mut images, &mut next_images);
-            std::mem::swap(&mut labels, &mut next_labels);
-            if let Some(bad) = report
-                .tensors
-                .iter()
-                .position(|t| !t.param_norm.is_finite())
-            {
-                bar.finish_and_clear();
-                save_trace(trace.as_ref(), &folder.dir())?;
-                board.save(&folder.dir())?;
-                bail!(diverged(
-                    step_number,
-                    epoch + 1,
-                    lr,
-                    &format!("the parameters of {}", Mlp::PARAM_NAMES[bad]),
-                    f32::NAN
-                ));
-            }
-            if let Some(trace) = trace.as_mut() {
-                trace.push(step_number, epoch + 1, lr, out.loss, &report.tensors);
-            }
-            board.record_step(step_number, lr, momentum, out.loss, &report.tensors);
-            let p = &mut state.progress;
-            p.first_lr.get_or_insert(lr);
-            p.batches_done += 1;
-            p.loss_sum += f64::from(out.loss) * batch.len() as f64;
-            p.correct += out.correct as u64;
-            p.seen += batch.len() as u64;
-            state.step = step_number;
-            if interval == Interval::Step {
-                if let Some(s) = scheduler.as_mut() {
-                    s.step(&mut sgd)?;
-                }
-            }
-            bar.inc(1);
-            if STOP_REQUESTED.load(Ordering::SeqCst) {
-                bar.finish_and_clear();
-                state.progress.train_seconds += train_start.elapsed().as_secs_f64();
-                state.sgd = sgd.state();
-                state.scheduler = scheduler.as_ref().map(Scheduler::state);
-                save_trace(trace.as_ref(), &folder.dir())?;
-                board.save(&folder.dir())?;
-                checkpoint::save(&folder.dir(), &mlp, &state)?;
-                folder.checkpoint_written()?;
-                return Err(Interrupted {
-                    step: state.step,
-                    out: folder.path().to_path_buf(),
-                }
-                .into());
-            }
-        }
-        state.progress.train_seconds += train_start.elapsed().as_secs_f64();
-        bar.finish_and_clear();
-
-        let eval_start = Instant::now();
-        let eval = evaluate(&mlp, &data.test.images, &data.test.labels, &mut predictions);
-        let p = std::mem::take(&mut state.progress);
-        let seen = p.seen.max(1) as f64;
-        let row = EpochMetrics {
-            epoch: epoch + 1,
-            lr: p.first_lr.unwrap_or_else(|| sgd.lr(0)),
-            train_loss: p.loss_sum / seen,
-            train_accuracy: 100.0 * p.correct as f64 / seen,
-            test_loss: eval.loss,
-            test_accuracy: 100.0 * eval.correct as f64 / eval.total.max(1) as f64,
-            train_seconds: p.train_seconds,
-            epoch_seconds: p.train_seconds + eval_start.elapsed().as_secs_f64(),
-        };
-        if interval == Interval::Epoch {
-            if let Some(s) = scheduler.as_mut() {
-                let note = step_scheduler_after_epoch(s, &mut sgd, monitor, &row)?;
-                if let Some(note) = note.filter(|_| lines) {
-                    console::println(format_args!("{note}"));
-                }
-            }
-        }
-        if lines {
-            print_epoch(&row, config.epochs);
-        }
-        board.record_epoch(&row);
-        state.metrics.push(row);
-        state.epochs_done += 1;
-        state.sgd = sgd.state();
-        state.scheduler = scheduler.as_ref().map(Scheduler::state);
-        write_atomic(
-            &folder.dir().join("metrics.csv"),
-            metrics_csv(&state.metrics).as_bytes(),
-        )?;
-        save_trace(trace.as_ref(), &folder.dir())?;
-        board.save(&folder.dir())?;
-        checkpoint::save(&folder.dir(), &mlp, &state)?;
-        folder.checkpoint_written()?;
-    }
-
-    write_atomic(
-        &folder.dir().join("model.safetensors"),
-        &mlp.to_safetensors(),
-    )?;
-    Ok(RunSummary {
-        metrics: state.metrics,
-        steps: state.step,
+    Ok(Run {
+        mlp,
+        sgd,
+        scheduler,
+        state,
+        trace,
+        board,
     })
 }
 
+/// Phase 2: the optimizer steps of one epoch (the rest of it, on resume), up to the run's
+/// `max_steps`; stops the run when a step diverges, or with a checkpoint after Ctrl-C.
+///
+/// On two cores a step keeps both busy: the update runs on one core while the other gathers
+/// the next batch (see the module documentation).
+fn train_one_epoch(
+    job: &Job,
+    run: &mut Run,
+    buf: &mut Buffers,
+    folder: &mut RunFolder,
+) -> anyhow::Result<()> {
+    let config = job.config;
+    let epoch = run.state.epochs_done; // 0-based here, 1-based in every output
+    let n = job.data.train.len();
+    if config.data.shuffle {
+        fashion::shuffled_order_into(n, config.seed, epoch, &mut buf.order);
+    } else {
+        buf.order.clear();
+        buf.order.extend(0..n);
+    }
+    let bar = progress_bar(
+        job.show_bar,
+        n.div_ceil(job.batch_size) as u64,
+        epoch + 1,
+        config.epochs,
+    );
+    let bar = match &job.opts.progress {
+        Some(display) => display.add(bar),
+        None => bar,
+    };
+    bar.set_position(run.state.progress.batches_done);
+    let train_start = Instant::now();
+    let skip = run.state.progress.batches_done as usize;
+    let mut batches = fashion::batches(&buf.order, job.batch_size, DropLast::Keep)
+        .skip(skip)
+        .peekable();
+    if let Some(first) = batches.peek() {
+        job.data
+            .train
+            .gather(first, &mut buf.images, &mut buf.labels);
+    }
+    // The proof that the step's copy of the parameters matches `mlp` (made by the update).
+    let mut fresh = None;
+    while let Some(batch) = batches.next() {
+        if run.state.step >= job.max_steps {
+            break;
+        }
+        // `images` and `labels` hold `batch` (gathered during the previous update).
+        let (lr, momentum) = (run.sgd.lr(0), run.sgd.momentum(0));
+        let out = match fresh.take() {
+            Some(fresh) => buf
+                .step
+                .forward_backward_fresh(fresh, &buf.images, &buf.labels),
+            None => buf
+                .step
+                .forward_backward(&run.mlp, &buf.images, &buf.labels),
+        };
+        let step_number = run.state.step + 1;
+        let at = At {
+            step: step_number,
+            epoch: epoch + 1,
+            lr,
+        };
+        if let Some(diverged) = Divergence::of_loss(out.loss) {
+            return Err(run.stop_diverged(&bar, folder, diverged.describe(at, job, folder.path())));
+        }
+        let next = batches.peek().copied();
+        let data = job.data;
+        let (next_images, next_labels) = (&mut buf.next_images, &mut buf.next_labels);
+        let sgd = &mut run.sgd;
+        // The next batch does not depend on the weights: the other core gathers it while
+        // this one updates them.
+        let (report, proof) = buf.step.update(
+            &mut run.mlp,
+            |params, grads| sgd.step(params, grads),
+            || {
+                if let Some(next) = next {
+                    data.train.gather(next, next_images, next_labels);
+                }
+            },
+        );
+        fresh = Some(proof);
+        let report = report.context("the optimizer step failed")?;
+        std::mem::swap(&mut buf.images, &mut buf.next_images);
+        std::mem::swap(&mut buf.labels, &mut buf.next_labels);
+        if let Some(diverged) = Divergence::of_update(report) {
+            return Err(run.stop_diverged(&bar, folder, diverged.describe(at, job, folder.path())));
+        }
+        if let Some(trace) = run.trace.as_mut() {
+            trace.push(step_number, epoch + 1, lr, out.loss, &report.tensors);
+        }
+        run.board
+            .record_step(step_number, lr, momentum, out.loss, &report.tensors);
+        let p = &mut run.state.progress;
+        p.first_lr.get_or_insert(lr);
+        p.batches_done += 1;
+        p.loss_sum += f64::from(out.loss) * batch.len() as f64;
+        p.correct += out.correct as u64;
+        p.seen += batch.len() as u64;
+        run.state.step = step_number;
+        if job.interval == Interval::Step {
+            if let Some(s) = run.scheduler.as_mut() {
+                s.step(&mut run.sgd)?;
+            }
+        }
+        bar.inc(1);
+        if STOP_REQUESTED.load(Ordering::SeqCst) {
+            bar.finish_and_clear();
+            run.state.progress.train_seconds += train_start.elapsed().as_secs_f64();
+            run.save_checkpoint(folder)?;
+            return Err(Interrupted {
+                step: run.state.step,
+                out: folder.path().to_path_buf(),
+            }
+            .into());
+        }
+    }
+    run.state.progress.train_seconds += train_start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    Ok(())
+}
+
+/// Phase 3: the test pass, the epoch's metrics row (printed and written), the scheduler's
+/// per-epoch step, and the checkpoint.
+fn end_of_epoch(
+    job: &Job,
+    run: &mut Run,
+    predictions: &mut Vec<u8>,
+    folder: &mut RunFolder,
+) -> anyhow::Result<()> {
+    let test = &job.data.test;
+    let eval_start = Instant::now();
+    let eval = evaluate(&run.mlp, &test.images, &test.labels, predictions);
+    let p = std::mem::take(&mut run.state.progress);
+    let seen = p.seen.max(1) as f64;
+    let row = EpochMetrics {
+        epoch: run.state.epochs_done + 1,
+        lr: p.first_lr.unwrap_or_else(|| run.sgd.lr(0)),
+        train_loss: p.loss_sum / seen,
+        train_accuracy: 100.0 * p.correct as f64 / seen,
+        test_loss: eval.loss,
+        test_accuracy: 100.0 * eval.correct as f64 / eval.total.max(1) as f64,
+        train_seconds: p.train_seconds,
+        epoch_seconds: p.train_seconds + eval_start.elapsed().as_secs_f64(),
+    };
+    if job.interval == Interval::Epoch {
+        if let Some(s) = run.scheduler.as_mut() {
+            let note = step_scheduler_after_epoch(s, &mut run.sgd, job.monitor, &row)?;
+            if let Some(note) = note.filter(|_| job.lines) {
+                console::println(format_args!("{note}"));
+            }
+        }
+    }
+    if job.lines {
+        print_epoch(&row, job.config.epochs);
+    }
+    run.board.record_epoch(&row);
+    run.state.metrics.push(row);
+    run.state.epochs_done += 1;
+    write_atomic(
+        &folder.dir().join("metrics.csv"),
+        metrics_csv(&run.state.metrics).as_bytes(),
+    )?;
+    run.save_checkpoint(folder)
+}
+
+impl Run {
+    /// Writes `trace.csv` (when the run keeps a trace) and the TensorBoard file, with every
+    /// step so far.
+    fn save_logs(&self, dir: &Path) -> anyhow::Result<()> {
+        if let Some(trace) = &self.trace {
+            write_atomic(&dir.join("trace.csv"), trace.as_str().as_bytes())?;
+        }
+        self.board.save(dir)
+    }
+
+    /// Copies the optimizer's and scheduler's state into the checkpoint state, writes the
+    /// logs, then the checkpoint.
+    fn save_checkpoint(&mut self, folder: &mut RunFolder) -> anyhow::Result<()> {
+        self.state.sgd = self.sgd.state();
+        self.state.scheduler = self.scheduler.as_ref().map(Scheduler::state);
+        self.save_logs(&folder.dir())?;
+        checkpoint::save(&folder.dir(), &self.mlp, &self.state)?;
+        folder.checkpoint_written()
+    }
+
+    /// Ends a run whose step diverged: the bar is cleared, the logs are written with every step
+    /// so far (the checkpoint stays the last good one), and the error is `message`.
+    fn stop_diverged(
+        &self,
+        bar: &ProgressBar,
+        folder: &RunFolder,
+        message: String,
+    ) -> anyhow::Error {
+        bar.finish_and_clear();
+        match self.save_logs(&folder.dir()) {
+            Ok(()) => anyhow::anyhow!(message),
+            Err(e) => e,
+        }
+    }
+}
+
+/// Why a step ended the run: its loss, or the parameters its update produced.
+enum Divergence {
+    /// The batch loss is NaN, infinite, or above [`DIVERGED_LOSS`].
+    Loss(f32),
+    /// A parameter tensor holds a NaN or an infinity after the update (its index).
+    Parameters(usize),
+}
+
+/// Where a divergence happened: the step (1-based, of the run), its epoch (1-based) and lr.
+#[derive(Clone, Copy)]
+struct At {
+    step: u64,
+    epoch: u64,
+    lr: f64,
+}
+
+impl Divergence {
+    /// The check of a batch loss, before the update.
+    fn of_loss(loss: f32) -> Option<Divergence> {
+        (!loss.is_finite() || f64::from(loss) > DIVERGED_LOSS).then_some(Divergence::Loss(loss))
+    }
+
+    /// The check of the parameters after the update (their norms are in the step's report).
+    fn of_update(report: &optim::StepReport) -> Option<Divergence> {
+        let bad = report
+            .tensors
+            .iter()
+            .position(|t| !t.param_norm.is_finite())?;
+        Some(Divergence::Parameters(bad))
+    }
+
+    /// What the run stops with: what to change, or, for a loss that is already bad at the
+    /// first step of this process, which starting weights are at fault.
+    fn describe(&self, at: At, job: &Job, out: &Path) -> String {
+        match *self {
+            Divergence::Loss(loss) if at.step == job.first_step => {
+                bad_start(at.step, loss, job.config, out)
+            }
+            Divergence::Loss(loss) => diverged(at, "the batch loss", loss),
+            Divergence::Parameters(bad) => diverged(
+                at,
+                &format!("the parameters of {}", Mlp::PARAM_NAMES[bad]),
+                f32::NAN,
+            ),
+        }
+    }
+}
 /// A restored optimizer's lr and momentum must be what the run's schedule makes them: the lr the
 /// scheduler set last (the configured lr without a scheduler), and the configured momentum
 /// unless the scheduler cycles it. `fresh` is the state of the optimizer built from the config.
@@ -535,15 +731,8 @@ fn step_scheduler_after_epoch(
     }))
 }
 
-/// Writes `trace.csv` into `dir` (when the run keeps a trace) with every step so far.
-fn save_trace(trace: Option<&Trace>, dir: &Path) -> anyhow::Result<()> {
-    match trace {
-        Some(t) => write_atomic(&dir.join("trace.csv"), t.as_str().as_bytes()),
-        None => Ok(()),
-    }
-}
-
-fn diverged(step: u64, epoch: u64, lr: f64, what: &str, value: f32) -> String {
+fn diverged(at: At, what: &str, value: f32) -> String {
+    let At { step, epoch, lr } = at;
     format!(
         "the run diverged at step {step} (epoch {epoch}): {what} became {value} with lr {lr}. \
          Lower the learning rate (for example --lr {}) and run again; the files written so far are complete",

@@ -24,8 +24,8 @@
 //! ReduceLROnPlateau  bad ← better(metric, best) ? 0 : bad + 1
 //!                    if bad > patience:  L ← max(L·factor, min_lr) (skipped if the cut < eps), bad ← 0
 //! ```
-//! The other formulas (one per class, in PyTorch's operation order) are in
-//! `scheduler/rules.rs` and `scheduler/plateau.rs`. Stepping before the optimizer is recorded as a [`Warning`]; `ReduceLROnPlateau`
+//! The other formulas (one per class, in PyTorch's operation order) are at the top of each
+//! class's file in `scheduler/` (`step_lr.rs`, `cyclic_lr.rs`, ...). Stepping before the optimizer is recorded as a [`Warning`]; `ReduceLROnPlateau`
 //! takes its metric in [`Scheduler::step_with_metric`] and reports what it did
 //! ([`PlateauEvent`]); a NaN metric is an error.
 //!
@@ -51,14 +51,13 @@
 //!   single-tensor algorithm), [`AdamConfig`], [`AdamState`].
 //! - `param_groups`: [`ParamGroups`], what a scheduler reads and writes of an optimizer, so that
 //!   every scheduler drives SGD or Adam (`CyclicLR` / `OneCycleLR` cycle Adam's `betas[0]`).
-//! - `config`: [`OptimizerConfig`] (`[optimizer]` table), [`SchedulerConfig`] (every scheduler,
-//!   PyTorch's keyword names), [`LrLambda`] (a formula in `t`, or a named lambda).
+//! - `config`: [`OptimizerConfig`] (`[optimizer]` table).
 //! - `formula`: [`Formula`], an lr formula in `t` (`"min(1, (t + 1) / 5) * 0.95 ^ t"`), parsed
 //!   and checked when a config is read, evaluated in f64 as Python evaluates the same lambda.
-//! - `scheduler`: [`Scheduler`] (stepping protocol, `SequentialLR`, `ChainedScheduler`,
-//!   `CosineAnnealingWarmRestarts`, state), its `rules` (the formula schedulers), `plateau`
-//!   (`ReduceLROnPlateau`), `build` (construction in PyTorch's order) and `restore` (the checks
-//!   a saved state passes before it is loaded).
+//! - [`scheduler`]: [`Scheduler`] (the stepping protocol and its state), [`SchedulerConfig`]
+//!   (every scheduler, PyTorch's keyword names), and one file per class
+//!   ([`scheduler::ExponentialLR`], ...) with its arguments, their checks, its chainable rule and
+//!   its closed form; [`SCHEDULER_NAMES`] lists them.
 //! - `error`: [`OptimError`], [`ScheduleError`].
 
 #![warn(missing_docs)]
@@ -69,19 +68,18 @@ mod error;
 mod formula;
 mod math;
 mod param_groups;
-mod scheduler;
+pub mod scheduler;
 mod sgd;
 mod sgd_restore;
 
 pub use adam::{Adam, AdamConfig, AdamGroup, AdamMoments, AdamState, WeightDecay};
-pub use config::{
-    AnnealStrategy, CyclicMode, LrLambda, OptimizerConfig, PerGroup, PlateauMode, ScaleFn,
-    ScaleMode, SchedulerConfig, ThresholdMode,
-};
+pub use config::OptimizerConfig;
 pub use error::{OptimError, ScheduleError};
 pub use formula::{Formula, FormulaError};
 pub use param_groups::ParamGroups;
 pub use scheduler::{
-    PlateauEvent, Scheduler, SchedulerState, Warning, WarningKind, SCHEDULER_NAMES,
+    AnnealStrategy, CyclicMode, LrLambda, PerGroup, PlateauEvent, PlateauMode, ScaleFn, ScaleMode,
+    Scheduler, SchedulerConfig, SchedulerState, ThresholdMode, Warning, WarningKind,
+    SCHEDULER_NAMES,
 };
 pub use sgd::{ParamGroup, Sgd, SgdConfig, SgdState, StepReport, TensorReport};

@@ -125,3 +125,46 @@ fn every_sgd_case_matches_pytorch_bit_for_bit() {
         }
     }
 }
+
+/// The classes whose PyTorch reference is not a case of `pytorch_schedules.json`, and where it
+/// is instead. Their lr is `B·λ(t)` or `L·λ(t)` with a Python lambda; what must match Python is
+/// λ, and `lambda_formulas.rs` checks each against Python's values of the same lambda
+/// (`tests/fixtures/formula_values.json`). A PyTorch case for them belongs in the fixture file
+/// (made with PyTorch, as its README says), and then they leave this list.
+const CHECKED_ELSEWHERE: [(&str, &str); 2] = [
+    ("LambdaLR", "lambda_formulas.rs"),
+    ("MultiplicativeLR", "lambda_formulas.rs"),
+];
+
+/// A scheduler added to `optim::SCHEDULER_NAMES` without a PyTorch case fails here.
+#[test]
+fn every_scheduler_has_a_pytorch_case() {
+    let fixtures = fixtures();
+    let cases = fixtures["schedulers"].as_array().expect("schedulers list");
+    let has_case = |name: &str| {
+        cases
+            .iter()
+            .any(|c| c["scheduler"]["name"].as_str() == Some(name))
+    };
+    for &name in optim::SCHEDULER_NAMES {
+        let elsewhere = CHECKED_ELSEWHERE.iter().find(|(n, _)| *n == name);
+        match elsewhere {
+            None => assert!(
+                has_case(name),
+                "{name} has no case in tests/fixtures/pytorch_schedules.json"
+            ),
+            Some((_, test)) => {
+                assert!(
+                    !has_case(name),
+                    "{name} has a PyTorch case now: take it out of CHECKED_ELSEWHERE"
+                );
+                let path = format!("{}/tests/{test}", env!("CARGO_MANIFEST_DIR"));
+                let text = std::fs::read_to_string(&path).expect("the test file exists");
+                assert!(
+                    text.contains(&format!("name = '{name}'")),
+                    "{test} does not check {name}"
+                );
+            }
+        }
+    }
+}

@@ -5,6 +5,7 @@
 mod common;
 
 use common::{assert_sequence, lr_sequence, scheduler_config, sgd};
+use optim::scheduler::LambdaLR;
 use optim::{LrLambda, PerGroup, ScheduleError, Scheduler, SchedulerConfig, WarningKind};
 
 #[test]
@@ -98,9 +99,9 @@ fn lambda_and_multiplicative_from_config() {
 
 #[test]
 fn lambda_lr_takes_rust_closures() {
-    let config = SchedulerConfig::LambdaLR {
+    let config = SchedulerConfig::LambdaLR(LambdaLR {
         lr_lambda: PerGroup::All(LrLambda::custom(|t| 1.0 / (1.0 + t as f64))),
-    };
+    });
     let mut opt = sgd();
     let mut sched = Scheduler::new(&config, &mut opt).expect("valid");
     let mut p = vec![0.0f32; 3];

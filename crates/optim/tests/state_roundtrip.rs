@@ -160,3 +160,16 @@ fn a_state_from_another_scheduler_or_optimizer_is_refused() {
     let err = opt.load_state(small.state()).expect_err("1 group into 2");
     assert!(err.to_string().contains("parameter groups"), "{err}");
 }
+
+/// A scheduler added to `optim::SCHEDULER_NAMES` without a config above fails here.
+#[test]
+fn every_scheduler_has_a_round_trip_config() {
+    for &name in optim::SCHEDULER_NAMES {
+        assert!(
+            CONFIGS
+                .iter()
+                .any(|c| c.starts_with(&format!("name = '{name}'\n"))),
+            "state_roundtrip.rs has no config for {name}"
+        );
+    }
+}

@@ -12,7 +12,16 @@ use anyhow::{bail, Context};
 
 use super::grid::Plan;
 use super::summary::RunOutcome;
-use crate::plot::{band_chart_svg, BandPanel, BandSeries, Marks, YScale};
+use band_charts::{band_chart_svg, compare_colour, BandPanel, BandSeries, Marks, YScale};
+pub use page_data::PageChart;
+use page_data::{mean_over_seeds, page_chart, Labels, SettingCurve, Style};
+
+#[path = "band_charts.rs"]
+mod band_charts;
+#[path = "coincide.rs"]
+mod coincide;
+#[path = "page_data.rs"]
+mod page_data;
 
 /// The layers whose update-to-weight ratio is drawn.
 pub const RATIO_LAYERS: [&str; 2] = ["fc1.weight", "fc2.weight"];
@@ -25,17 +34,20 @@ pub const FILES: [&str; 4] = [
     "update_ratio.svg",
 ];
 
+/// The page's element ids of the update-ratio charts, one per [`RATIO_LAYERS`] entry.
+const RATIO_IDS: [&str; 2] = ["ratio_fc1", "ratio_fc2"];
+
 /// At most this many points per line: longer curves are thinned evenly (after smoothing).
 const MAX_POINTS: usize = 1000;
 
-/// One finished chart.
+/// One finished chart: the static SVG and what the report page draws of it.
 pub struct Chart {
     /// The SVG file name in the comparison folder.
     pub file: &'static str,
-    /// A heading for the report.
-    pub title: String,
     /// The SVG text.
     pub svg: String,
+    /// The same data for the report's interactive charts, one per panel of the SVG.
+    pub page: Vec<PageChart>,
 }
 
 /// The per-step columns of one run's `trace.csv` that the charts use.
@@ -164,6 +176,17 @@ fn thin<T: Copy>(points: Vec<T>) -> Vec<T> {
     kept
 }
 
+/// Setting `index`'s curve for the page, in its colour.
+fn setting_curve(plan: &Plan, index: usize, x: Vec<f64>, y: Vec<f64>) -> SettingCurve {
+    let c = compare_colour(index);
+    SettingCurve {
+        name: plan.settings[index].name.clone(),
+        colour: format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2),
+        x,
+        y,
+    }
+}
+
 /// Draws the four charts from the finished runs of `plan`.
 pub fn draw(plan: &Plan, outcomes: &[RunOutcome]) -> anyhow::Result<Vec<Chart>> {
     let mut per_setting: Vec<Vec<(RunTrace, &RunOutcome)>> =
@@ -230,27 +253,67 @@ pub fn draw(plan: &Plan, outcomes: &[RunOutcome]) -> anyhow::Result<Vec<Chart>> 
         series,
     };
     let step = "optimizer step";
+    // The page's curves: the raw per-step (or per-epoch) mean over seeds of each setting.
+    let raw_of = |pick: &dyn Fn(&RunTrace) -> Vec<f64>| -> Vec<SettingCurve> {
+        per_setting
+            .iter()
+            .enumerate()
+            .filter(|(_, runs)| !runs.is_empty())
+            .map(|(i, runs)| {
+                let curves: Vec<Vec<f64>> = runs.iter().map(|(t, _)| pick(t)).collect();
+                setting_curve(plan, i, runs[0].0.step.clone(), mean_over_seeds(&curves))
+            })
+            .collect()
+    };
+    let per_step = |id, title: &str, y_label: &str, what: &str| Labels {
+        id,
+        title: title.to_string(),
+        x_label: step,
+        x_unit: "step",
+        y_label: y_label.to_string(),
+        what: what.to_string(),
+    };
     let mut charts = Vec::new();
 
     let lr = series_of(&|t| t.lr.clone(), 1);
+    let lr_title = "Learning rate per optimizer step";
     charts.push(Chart {
         file: FILES[0],
-        title: "Learning rate per optimizer step".to_string(),
         svg: band_chart_svg(
-            "Learning rate per optimizer step",
+            lr_title,
             step,
             &note,
             &[panel(
                 "lr (used by the step)".into(),
-                YScale::Linear,
-                Marks::Line,
+                YScale::LinearFromZero,
+                Marks::Steps,
                 lr,
             )],
         )?,
+        page: vec![page_chart(
+            per_step("lr", lr_title, "lr (used by the step)", "lr"),
+            Style {
+                log: false,
+                scale_switch: false,
+                smooth: false,
+                stepped: true,
+                dots: false,
+                from_zero: true,
+            },
+            &raw_of(&|t| t.lr.clone()),
+        )],
     });
 
     let loss = series_of(&|t| t.loss.clone(), w);
     let loss_title = format!("Train loss per optimizer step (moving average of {w} steps)");
+    let noisy = Style {
+        log: true,
+        scale_switch: true,
+        smooth: true,
+        stepped: false,
+        dots: false,
+        from_zero: false,
+    };
     charts.push(Chart {
         file: FILES[1],
         svg: band_chart_svg(
@@ -264,18 +327,30 @@ pub fn draw(plan: &Plan, outcomes: &[RunOutcome]) -> anyhow::Result<Vec<Chart>> 
                 loss,
             )],
         )?,
-        title: loss_title,
+        page: vec![page_chart(
+            per_step(
+                "train_loss",
+                "Train loss per optimizer step",
+                "train loss (cross-entropy)",
+                "train loss",
+            ),
+            noisy,
+            &raw_of(&|t| t.loss.clone()),
+        )],
     });
 
+    let finished_metrics =
+        |runs: &[(RunTrace, &RunOutcome)]| -> Vec<Vec<crate::outputs::EpochMetrics>> {
+            runs.iter()
+                .filter_map(|(_, o)| o.result.as_ref().ok().cloned())
+                .collect()
+        };
     let accuracy: Vec<BandSeries> = per_setting
         .iter()
         .enumerate()
         .filter(|(_, runs)| !runs.is_empty())
         .map(|(i, runs)| {
-            let metrics: Vec<&Vec<crate::outputs::EpochMetrics>> = runs
-                .iter()
-                .filter_map(|(_, o)| o.result.as_ref().ok())
-                .collect();
+            let metrics = finished_metrics(runs);
             let x: Vec<f64> = metrics[0].iter().map(|m| m.epoch as f64).collect();
             let curves: Vec<Vec<f64>> = metrics
                 .iter()
@@ -290,9 +365,22 @@ pub fn draw(plan: &Plan, outcomes: &[RunOutcome]) -> anyhow::Result<Vec<Chart>> 
             }
         })
         .collect();
+    let accuracy_raw: Vec<SettingCurve> = per_setting
+        .iter()
+        .enumerate()
+        .filter(|(_, runs)| !runs.is_empty())
+        .map(|(i, runs)| {
+            let metrics = finished_metrics(runs);
+            let x: Vec<f64> = metrics[0].iter().map(|m| m.epoch as f64).collect();
+            let curves: Vec<Vec<f64>> = metrics
+                .iter()
+                .map(|m| m.iter().map(|r| r.test_accuracy).collect())
+                .collect();
+            setting_curve(plan, i, x, mean_over_seeds(&curves))
+        })
+        .collect();
     charts.push(Chart {
         file: FILES[2],
-        title: "Test accuracy per epoch".to_string(),
         svg: band_chart_svg(
             "Test accuracy per epoch (10,000 test images, after each epoch)",
             "epoch",
@@ -304,6 +392,25 @@ pub fn draw(plan: &Plan, outcomes: &[RunOutcome]) -> anyhow::Result<Vec<Chart>> 
                 accuracy,
             )],
         )?,
+        page: vec![page_chart(
+            Labels {
+                id: "test_accuracy",
+                title: "Test accuracy per epoch (10,000 test images)".to_string(),
+                x_label: "epoch",
+                x_unit: "epoch",
+                y_label: "test accuracy (%)".to_string(),
+                what: "test accuracy".to_string(),
+            },
+            Style {
+                log: false,
+                scale_switch: false,
+                smooth: false,
+                stepped: false,
+                dots: true,
+                from_zero: false,
+            },
+            &accuracy_raw,
+        )],
     });
 
     let ratio_panels: Vec<BandPanel> = RATIO_LAYERS
@@ -321,10 +428,26 @@ pub fn draw(plan: &Plan, outcomes: &[RunOutcome]) -> anyhow::Result<Vec<Chart>> 
     let ratio_title = format!(
         "Update-to-weight norm ratio ||lr·d|| / ||w|| per step (moving average of {w} steps)"
     );
+    let ratio_pages = RATIO_LAYERS
+        .iter()
+        .enumerate()
+        .map(|(k, layer)| {
+            page_chart(
+                per_step(
+                    RATIO_IDS[k],
+                    &format!("{layer}: update-to-weight norm ratio ||lr·d|| / ||w|| per step"),
+                    &format!("{layer} ||lr·d|| / ||w||"),
+                    &format!("{layer} update ratio"),
+                ),
+                noisy,
+                &raw_of(&|t| t.ratio[k].clone()),
+            )
+        })
+        .collect();
     charts.push(Chart {
         file: FILES[3],
         svg: band_chart_svg(&ratio_title, step, &note, &ratio_panels)?,
-        title: ratio_title,
+        page: ratio_pages,
     });
     Ok(charts)
 }

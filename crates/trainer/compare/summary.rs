@@ -55,6 +55,16 @@ impl Stat {
     }
 }
 
+impl Stat {
+    /// `mean ± std` with `digits` decimals (`86.42 ± 0.48`), or the mean alone for one value.
+    pub fn text(&self, digits: usize) -> String {
+        match self.std {
+            None => format!("{:.digits$}", self.mean),
+            Some(sd) => format!("{:.digits$} ± {sd:.digits$}", self.mean),
+        }
+    }
+}
+
 /// One row of the summary.
 #[derive(Debug, Clone)]
 pub struct SettingSummary {
@@ -266,14 +276,7 @@ fn csv_cell(cell: &str) -> String {
 
 /// The table printed on the terminal: one line per setting, `mean ± std` with several seeds.
 pub fn terminal_table(rows: &[SettingSummary]) -> String {
-    let stat = |s: Option<Stat>, digits: usize| match s {
-        None => "-".to_string(),
-        Some(Stat { mean, std: None }) => format!("{mean:.digits$}"),
-        Some(Stat {
-            mean,
-            std: Some(sd),
-        }) => format!("{mean:.digits$} ± {sd:.digits$}"),
-    };
+    let stat = |s: Option<Stat>, digits: usize| s.map_or("-".to_string(), |s| s.text(digits));
     let header = [
         "setting",
         "final test acc %",

@@ -64,6 +64,7 @@ mod pack;
 mod pack_avx2;
 #[cfg(target_arch = "x86_64")]
 mod pack_avx512;
+pub mod shapes;
 mod small_k;
 #[cfg(target_arch = "x86_64")]
 mod small_k_avx2;

@@ -3,27 +3,64 @@
 //! writes the next lr, [`Scheduler::last_lr`] is the lr in use. There is deliberately no
 //! `get_lr()` (in PyTorch it re-applies the chainable rule and returns an lr that is not in use).
 //!
-//! Module map: `rules` (the formula schedulers' `get_lr` and closed forms), `plateau`
-//! (`ReduceLROnPlateau`), `build` (construction from a [`SchedulerConfig`]), this file (the
-//! stepping protocol, `SequentialLR`, `ChainedScheduler`, `CosineAnnealingWarmRestarts`, state).
+//! One file per scheduler class (`step_lr.rs`, `exponential_lr.rs`, ...) holds its arguments,
+//! their checks, its chainable rule (`get_lr`) and its closed form, with PyTorch's formula at
+//! the top. Around them: `config` ([`SchedulerConfig`], which names the classes), `rule` (the
+//! formula schedulers as the tree stores them), `checks` (the range checks, for configs and
+//! saved states), `arguments` and `lr_lambda` (argument types several classes share), `restore`
+//! (the checks a saved state passes), and this file: the stepping protocol and the state.
+//!
+//! Adding a scheduler: a new file like `exponential_lr.rs`, then one line in each list the
+//! compiler or a test points at (see the README's "Adding a scheduler").
 
-mod build;
-mod plateau;
+mod arguments;
+mod chained_scheduler;
+mod checks;
+mod config;
+mod constant_lr;
+mod cosine_annealing_lr;
+mod cosine_annealing_warm_restarts;
+mod cyclic_lr;
+mod exponential_lr;
+mod lambda_lr;
+mod linear_lr;
+mod lr_lambda;
+mod multi_step_lr;
+mod multiplicative_lr;
+mod one_cycle_lr;
+mod polynomial_lr;
+mod reduce_lr_on_plateau;
 mod restore;
-mod rules;
-
-use std::f64::consts::PI;
+mod rule;
+mod sequential_lr;
+mod step_lr;
 
 use serde::{Deserialize, Serialize};
 
-pub use plateau::PlateauEvent;
+pub use arguments::PerGroup;
+pub use chained_scheduler::ChainedScheduler;
+pub use config::SchedulerConfig;
+pub use constant_lr::ConstantLR;
+pub use cosine_annealing_lr::CosineAnnealingLR;
+pub use cosine_annealing_warm_restarts::CosineAnnealingWarmRestarts;
+pub use cyclic_lr::{CyclicLR, CyclicMode, ScaleFn, ScaleMode};
+pub use exponential_lr::ExponentialLR;
+pub use lambda_lr::LambdaLR;
+pub use linear_lr::LinearLR;
+pub use lr_lambda::LrLambda;
+pub use multi_step_lr::MultiStepLR;
+pub use multiplicative_lr::MultiplicativeLR;
+pub use one_cycle_lr::{AnnealStrategy, OneCycleLR};
+pub use polynomial_lr::PolynomialLR;
+pub use reduce_lr_on_plateau::{PlateauEvent, PlateauMode, ReduceLROnPlateau, ThresholdMode};
+pub use sequential_lr::SequentialLR;
+pub use step_lr::StepLR;
 
-use crate::config::SchedulerConfig;
 use crate::error::ScheduleError;
-use crate::math::{cos, ln};
 use crate::param_groups::ParamGroups;
-use plateau::Plateau;
-use rules::{Rule, Values};
+use cosine_annealing_warm_restarts as warm_restarts;
+use reduce_lr_on_plateau::Plateau;
+use rule::{At, Rule, Values};
 
 /// What kind of mistake a [`Warning`] reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,19 +140,6 @@ fn apply(base: &mut Base, opt: &mut dyn ParamGroups, values: Values) {
     base.last_lr = opt.lrs();
 }
 
-/// CAWR's lr: η_min + (B − η_min)·(1 + cos(π·T_cur/T_i))/2.
-fn warm_restarts_lrs(base: &Base, eta_min: f64, t_cur: f64, t_i: i64) -> Values {
-    let cos = cos(PI * t_cur / t_i as f64);
-    Values {
-        lrs: base
-            .base_lrs
-            .iter()
-            .map(|&b| eta_min + (b - eta_min) * (1.0 + cos) / 2.0)
-            .collect(),
-        momenta: None,
-    }
-}
-
 impl Node {
     fn name(&self) -> &'static str {
         match self {
@@ -138,8 +162,14 @@ impl Node {
     fn step(&mut self, opt: &mut dyn ParamGroups) -> Result<(), ScheduleError> {
         match self {
             Node::Formula { base, rule } => {
-                let t = base.last_epoch + 1;
-                let values = rule.get_lr(base.name.0, t, false, &base.base_lrs, opt)?;
+                let at = At {
+                    name: base.name.0,
+                    t: base.last_epoch + 1,
+                    initial: false,
+                    base_lrs: &base.base_lrs,
+                };
+                let values = rule.schedule().get_lr(&at, opt)?;
+                let t = at.t;
                 base.step_count += 1;
                 base.last_epoch = t;
                 apply(base, opt, values);
@@ -159,13 +189,9 @@ impl Node {
                     base.last_epoch = 0;
                 } else {
                     base.last_epoch += 1;
-                    *t_cur += 1.0;
-                    if *t_cur >= *t_i as f64 {
-                        *t_cur %= *t_i as f64;
-                        *t_i *= *t_mult;
-                    }
+                    (*t_cur, *t_i) = warm_restarts::next(*t_cur, *t_i, *t_mult);
                 }
-                let values = warm_restarts_lrs(base, *eta_min, *t_cur, *t_i);
+                let values = warm_restarts::lrs(base, *eta_min, *t_cur, *t_i);
                 apply(base, opt, values);
             }
             Node::Sequential {
@@ -199,8 +225,14 @@ impl Node {
     fn initial_step(&mut self, opt: &mut dyn ParamGroups) -> Result<(), ScheduleError> {
         match self {
             Node::Formula { base, rule } => {
-                let t = base.last_epoch + 1;
-                let values = rule.get_lr(base.name.0, t, true, &base.base_lrs, opt)?;
+                let at = At {
+                    name: base.name.0,
+                    t: base.last_epoch + 1,
+                    initial: true,
+                    base_lrs: &base.base_lrs,
+                };
+                let values = rule.schedule().get_lr(&at, opt)?;
+                let t = at.t;
                 base.step_count = 1;
                 base.last_epoch = t;
                 apply(base, opt, values);
@@ -215,12 +247,18 @@ impl Node {
     fn restart_at_zero(&mut self, opt: &mut dyn ParamGroups) -> Result<(), ScheduleError> {
         match self {
             Node::Formula { base, rule } => {
-                let lrs = match rule.closed_form(base.name.0, 0, &base.base_lrs) {
+                let at = At {
+                    name: base.name.0,
+                    t: 0,
+                    initial: false,
+                    base_lrs: &base.base_lrs,
+                };
+                let lrs = match rule.schedule().closed_form(&at) {
                     Some(lrs) => Values {
                         lrs: lrs?,
                         momenta: None,
                     },
-                    None => rule.get_lr(base.name.0, 0, false, &base.base_lrs, opt)?,
+                    None => rule.schedule().get_lr(&at, opt)?,
                 };
                 base.last_epoch = 0;
                 apply(base, opt, lrs);
@@ -234,7 +272,7 @@ impl Node {
                 ..
             } => {
                 base.last_epoch = 0;
-                let values = warm_restarts_lrs(base, *eta_min, *t_cur, *t_i);
+                let values = warm_restarts::lrs(base, *eta_min, *t_cur, *t_i);
                 apply(base, opt, values);
                 Ok(())
             }
@@ -301,14 +339,14 @@ impl Node {
             }
             (Node::Formula { rule: mine, .. }, Node::Formula { rule: theirs, .. }) => {
                 match (mine, theirs) {
-                    (Rule::Lambda { lambdas: m }, Rule::Lambda { lambdas: t })
-                    | (Rule::Multiplicative { lambdas: m }, Rule::Multiplicative { lambdas: t }) => {
-                        *t = m.clone()
+                    (Rule::Lambda(m), Rule::Lambda(t)) => t.lambdas = m.lambdas.clone(),
+                    (Rule::Multiplicative(m), Rule::Multiplicative(t)) => {
+                        t.lambdas = m.lambdas.clone()
                     }
                     (Rule::Cyclic(m), Rule::Cyclic(t)) => {
                         if let (
-                            rules::CyclicScale::Custom { f: mf, .. },
-                            rules::CyclicScale::Custom { f: tf, .. },
+                            cyclic_lr::CyclicScale::Custom { f: mf, .. },
+                            cyclic_lr::CyclicScale::Custom { f: tf, .. },
                         ) = (&m.scale, &mut t.scale)
                         {
                             *tf = mf.clone();
@@ -376,7 +414,7 @@ impl Scheduler {
         opt: &mut dyn ParamGroups,
     ) -> Result<Scheduler, ScheduleError> {
         let mut warnings = Vec::new();
-        let node = build::build(config, opt, &mut warnings)?;
+        let node = config.build(opt, &mut warnings)?;
         Ok(Scheduler {
             node,
             user_steps: 0,
@@ -487,23 +525,9 @@ impl Scheduler {
         else {
             return Ok(());
         };
-        if epoch >= *t_0 as f64 {
-            if *t_mult == 1 {
-                *t_cur = epoch % *t_0 as f64;
-            } else {
-                // n = int(math.log(epoch / T_0 * (T_mult - 1) + 1, T_mult))
-                let ratio = epoch / *t_0 as f64 * (*t_mult - 1) as f64 + 1.0;
-                let n = (ln(ratio) / ln(*t_mult as f64)) as u32;
-                let power = t_mult.pow(n);
-                *t_cur = epoch - (*t_0 * (power - 1)) as f64 / (*t_mult - 1) as f64;
-                *t_i = *t_0 * power;
-            }
-        } else {
-            *t_i = *t_0;
-            *t_cur = epoch;
-        }
+        (*t_cur, *t_i) = warm_restarts::at_epoch(epoch, *t_0, *t_i, *t_mult);
         base.last_epoch = epoch.floor() as i64;
-        let values = warm_restarts_lrs(base, *eta_min, *t_cur, *t_i);
+        let values = warm_restarts::lrs(base, *eta_min, *t_cur, *t_i);
         apply(base, opt, values);
         self.user_steps += 1;
         Ok(())
@@ -610,23 +634,26 @@ impl Scheduler {
     }
 }
 
-/// Every scheduler class this crate has, by its PyTorch name (what `name = ...` accepts).
-pub const SCHEDULER_NAMES: [&str; 15] = [
-    "LambdaLR",
-    "MultiplicativeLR",
-    "StepLR",
-    "MultiStepLR",
-    "ConstantLR",
-    "LinearLR",
-    "ExponentialLR",
-    "SequentialLR",
-    "PolynomialLR",
-    "CosineAnnealingLR",
-    "ChainedScheduler",
-    "ReduceLROnPlateau",
-    "CyclicLR",
-    "OneCycleLR",
-    "CosineAnnealingWarmRestarts",
+/// Every scheduler class this crate has, by its PyTorch name (what `name = ...` accepts, and
+/// what a saved state may name). The one list of names: checkpoints, the trainer's
+/// `--scheduler` flag and the tests read it, and a test (`every_scheduler_is_covered.rs`) fails
+/// if a scheduler file is missing from it.
+pub const SCHEDULER_NAMES: &[&str] = &[
+    LambdaLR::NAME,
+    MultiplicativeLR::NAME,
+    StepLR::NAME,
+    MultiStepLR::NAME,
+    ConstantLR::NAME,
+    LinearLR::NAME,
+    ExponentialLR::NAME,
+    SequentialLR::NAME,
+    PolynomialLR::NAME,
+    CosineAnnealingLR::NAME,
+    ChainedScheduler::NAME,
+    ReduceLROnPlateau::NAME,
+    CyclicLR::NAME,
+    OneCycleLR::NAME,
+    CosineAnnealingWarmRestarts::NAME,
 ];
 
 /// Serialise a scheduler's class name; deserialise it back to the `'static` name.

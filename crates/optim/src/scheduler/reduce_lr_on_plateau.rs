@@ -1,4 +1,5 @@
-//! `ReduceLROnPlateau`: cut the lr by `factor` once the monitored metric has not improved for
+//! `ReduceLROnPlateau(optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
+//! threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8)`: cut the lr by `factor` once the monitored metric has not improved for
 //! more than `patience` steps. Not a real `LRScheduler` in PyTorch: no construction step, no
 //! `initial_lr`; the lr is changed only by a reduction.
 //!
@@ -13,10 +14,154 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::config::{PlateauMode, ThresholdMode};
+use crate::error::ScheduleError;
 use crate::param_groups::ParamGroups;
+
+use super::arguments::{choice, PerGroup};
+use super::checks::Checking;
+use super::config::Arguments;
+use super::{Node, Warning};
+
+/// `ReduceLROnPlateau`'s arguments, with PyTorch's keyword names.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReduceLROnPlateau {
+    /// `min` or `max` (default `min`).
+    #[serde(default = "default_mode")]
+    pub mode: PlateauMode,
+    /// new lr = lr·factor, factor < 1 (default 0.1).
+    #[serde(default = "default_factor")]
+    pub factor: f64,
+    /// Bad steps tolerated before a reduction (default 10).
+    #[serde(default = "default_patience")]
+    pub patience: i64,
+    /// Significance threshold (default 1e-4).
+    #[serde(default = "default_threshold")]
+    pub threshold: f64,
+    /// `rel` or `abs` (default `rel`).
+    #[serde(default = "default_threshold_mode")]
+    pub threshold_mode: ThresholdMode,
+    /// Steps without counting after a reduction (default 0).
+    #[serde(default)]
+    pub cooldown: i64,
+    /// Lower bound, one or per group (default 0).
+    #[serde(default = "default_min_lr")]
+    pub min_lr: PerGroup<f64>,
+    /// Reductions smaller than this are skipped (default 1e-8).
+    #[serde(default = "default_eps")]
+    pub eps: f64,
+}
+
+fn default_mode() -> PlateauMode {
+    PlateauMode::Min
+}
+fn default_factor() -> f64 {
+    0.1
+}
+fn default_patience() -> i64 {
+    10
+}
+fn default_threshold() -> f64 {
+    1e-4
+}
+fn default_threshold_mode() -> ThresholdMode {
+    ThresholdMode::Rel
+}
+fn default_min_lr() -> PerGroup<f64> {
+    PerGroup::All(0.0)
+}
+fn default_eps() -> f64 {
+    1e-8
+}
+
+/// `ReduceLROnPlateau(mode=...)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlateauMode {
+    /// Lower is better (a loss).
+    Min,
+    /// Higher is better (an accuracy).
+    Max,
+}
+
+/// `ReduceLROnPlateau(threshold_mode=...)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThresholdMode {
+    /// Improvement relative to the best value (best·(1 ± threshold)).
+    Rel,
+    /// Improvement by an absolute amount (best ± threshold).
+    Abs,
+}
+
+impl<'de> Deserialize<'de> for PlateauMode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        choice(
+            deserializer,
+            "mode",
+            &[("min", PlateauMode::Min), ("max", PlateauMode::Max)],
+        )
+    }
+}
+
+impl<'de> Deserialize<'de> for ThresholdMode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        choice(
+            deserializer,
+            "threshold_mode",
+            &[("rel", ThresholdMode::Rel), ("abs", ThresholdMode::Abs)],
+        )
+    }
+}
+
+impl ReduceLROnPlateau {
+    /// The PyTorch class name.
+    pub const NAME: &'static str = "ReduceLROnPlateau";
+}
+
+impl Arguments for ReduceLROnPlateau {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+    fn build(
+        &self,
+        opt: &mut dyn ParamGroups,
+        _: &mut Vec<Warning>,
+    ) -> Result<Node, ScheduleError> {
+        let checking = Checking::Config(Self::NAME);
+        let factor = self.factor;
+        checking.require(
+            (0.0..1.0).contains(&factor),
+            "factor",
+            factor,
+            "a number in [0, 1) (new lr = lr * factor)",
+        )?;
+        let min_lrs = checking.per_group("min_lr", &self.min_lr, opt.num_groups())?;
+        if let Some(bad) = min_lrs.iter().find(|&&m| m < 0.0) {
+            return Err(checking.fail("min_lr", bad, "numbers >= 0"));
+        }
+        for (key, v) in [("threshold", self.threshold), ("eps", self.eps)] {
+            checking.require(v.is_finite() && v >= 0.0, key, v, "a finite number >= 0")?;
+        }
+        Ok(Node::Plateau(Plateau {
+            mode: self.mode,
+            factor,
+            patience: checking.at_least("patience", self.patience, 0)?,
+            threshold: self.threshold,
+            threshold_mode: self.threshold_mode,
+            cooldown: checking.at_least("cooldown", self.cooldown, 0)?,
+            min_lrs,
+            eps: self.eps,
+            last_epoch: 0,
+            best: None,
+            num_bad_epochs: 0,
+            cooldown_counter: 0,
+            last_lr: opt.lrs(),
+        }))
+    }
+}
 
 /// The state of a `ReduceLROnPlateau`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -114,6 +259,37 @@ impl fmt::Display for PlateauEvent {
 }
 
 impl Plateau {
+    /// The checks a saved state passes (the counters as well as the arguments).
+    pub(crate) fn check(&self, checking: &Checking, groups: usize) -> Result<(), ScheduleError> {
+        let factor = self.factor;
+        checking.require(
+            (0.0..1.0).contains(&factor),
+            "factor",
+            factor,
+            "a number in [0, 1)",
+        )?;
+        checking.at_least("patience", self.patience, 0)?;
+        checking.at_least("cooldown", self.cooldown, 0)?;
+        for (key, v) in [("threshold", self.threshold), ("eps", self.eps)] {
+            checking.require(v.is_finite() && v >= 0.0, key, v, "a finite number >= 0")?;
+        }
+        checking.lrs("min_lrs", &self.min_lrs, groups)?;
+        checking.lrs("last_lr", &self.last_lr, groups)?;
+        checking.at_least("last_epoch", self.last_epoch, 0)?;
+        if let Some(best) = self.best.filter(|b| !b.is_finite()) {
+            return Err(checking.fail("best", best, "a finite number"));
+        }
+        checking.at_least("num_bad_epochs", self.num_bad_epochs, 0)?;
+        let counter = self.cooldown_counter;
+        checking.require(
+            (0..=self.cooldown).contains(&counter),
+            "cooldown_counter",
+            counter,
+            &format!("an integer from 0 to cooldown = {}", self.cooldown),
+        )?;
+        Ok(())
+    }
+
     fn is_better(&self, a: f64, best: Option<f64>) -> bool {
         let Some(best) = best else {
             return !a.is_nan(); // anything beats PyTorch's ±inf start except NaN
