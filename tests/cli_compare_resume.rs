@@ -1,10 +1,12 @@
 //! `trainer compare --resume DIR` (issue 18): a sweep interrupted by Ctrl-C or SIGTERM
 //! continues from its plan alone and ends with the results of an uninterrupted sweep (every
 //! run's metrics but the seconds, traces, weights, and summary.csv); finished runs are kept
-//! as they are and the interrupted one continues from its checkpoint; a run another live
-//! process holds is skipped and left alone, a stale lock is taken over; a missing or damaged
-//! plan, a folder that is not a sweep, a run that no longer matches the plan, and flags that
-//! contradict the plan are clear errors.
+//! as they are and the interrupted one continues from its checkpoint; a `--resume` stopped by
+//! SIGTERM resumes again exactly; failed runs stay failed; a run another live process holds is
+//! skipped and left alone, a stale lock is taken over, two resumes at once share the runs;
+//! `--shard K/N` processes at once cover the sweep and `trainer report` then gives its summary;
+//! a missing or damaged plan, a folder that is not a sweep, a run that no longer matches the
+//! plan, and flags that contradict the plan are clear errors.
 
 mod sweeps_common;
 
@@ -345,5 +347,159 @@ fn shards_run_at_once_cover_the_sweep_and_report_gives_the_unsharded_summary() {
         summary_before
     );
     ok(&trainer().arg("report").arg(&out).output().unwrap());
+    same_results(&reference, &out);
+}
+
+/// A failed run (here diverged) is kept as failed, not trained again: its folder is left as it
+/// was, the others are done, and the exit status says a run failed (3), for the sweep and for
+/// the shard that holds it.
+#[test]
+fn failed_runs_are_kept_and_the_status_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path());
+    let out = dir.path().join("cmp");
+    let output = trainer()
+        .arg("compare")
+        .arg(&config)
+        .args(["--grid", "optimizer.lr=0.1,1000", "--seeds", "0", "--quiet"])
+        .arg("--data-dir")
+        .arg(data_dir())
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    status(&output, 3);
+    let failed = out.join("exp-lr=1000-seed=0");
+    let note = std::fs::read(failed.join("failed.txt")).unwrap();
+    let metrics = std::fs::read(failed.join("metrics.csv")).unwrap();
+    // The finished run is lost (say, its folder deleted): resume trains it, keeps the failure.
+    std::fs::remove_dir_all(out.join("exp-lr=0.1-seed=0")).unwrap();
+    let output = trainer()
+        .args(["compare", "--quiet", "--resume"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = status(&output, 3);
+    assert!(
+        text(&output.stdout).contains("2 runs (1 kept, 1 trained now, 1 failed)"),
+        "{}",
+        text(&output.stdout)
+    );
+    assert!(
+        stderr.contains("1 of 2 runs failed: exp-lr=1000-seed=0"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(failed.join("failed.txt")).unwrap(), note);
+    assert_eq!(std::fs::read(failed.join("metrics.csv")).unwrap(), metrics);
+    assert!(out.join("exp-lr=0.1-seed=0/model.safetensors").is_file());
+    // The shard holding it (run 1 of 2) says so too; the other shard is done.
+    let shard = |k: usize| {
+        trainer()
+            .args(["compare", "--quiet", "--resume"])
+            .arg(&out)
+            .args(["--shard", &format!("{k}/2")])
+            .output()
+            .unwrap()
+    };
+    ok(&shard(0));
+    let output = shard(1);
+    let stderr = status(&output, 3);
+    assert!(
+        text(&output.stdout)
+            .contains("shard 1/2: 0 of 1 run finished (1 kept, 0 trained now), 1 failed"),
+        "{}",
+        text(&output.stdout)
+    );
+    assert!(stderr.contains("exp-lr=1000-seed=0"), "{stderr}");
+}
+
+/// Two `--resume` of the whole sweep at once (a user starting it twice, say): each run is
+/// trained by one of them (the other skips it while it is held, or keeps it once finished),
+/// nothing is corrupted, and the report then equals the uninterrupted sweep.
+#[test]
+fn two_resumes_at_once_share_the_runs_without_corrupting_any() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = reference(dir.path());
+    let out = barely_started_sweep(dir.path());
+    let resumes: Vec<_> = (0..2)
+        .map(|_| {
+            trainer()
+                .args(["compare", "--quiet", "--threads", "1", "--resume"])
+                .arg(&out)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut trained = 0;
+    for child in resumes {
+        let output = child.wait_with_output().unwrap();
+        // 0, or 4 when it skipped a run the other was still training when it finished.
+        let code = output.status.code();
+        assert!(
+            code == Some(0) || code == Some(4),
+            "{}",
+            text(&output.stderr)
+        );
+        let stdout = text(&output.stdout);
+        let now = stdout
+            .split(" trained now")
+            .next()
+            .and_then(|s| s.rsplit(", ").next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or_else(|| panic!("{stdout}"));
+        trained += now;
+    }
+    // Every run was trained once: the interrupted one and the three never started.
+    assert_eq!(trained, 4);
+    ok(&trainer().arg("report").arg(&out).output().unwrap());
+    same_results(&reference, &out);
+}
+
+/// `--resume` itself stopped by SIGTERM (what Slurm sends): the run under way checkpoints, the
+/// exit status is 130 with the command that continues, and that command ends at the
+/// uninterrupted sweep's results.
+#[test]
+fn a_resume_stopped_by_sigterm_checkpoints_and_resumes_again_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = reference(dir.path());
+    let out = barely_started_sweep(dir.path());
+    let child = trainer()
+        .args(["compare", "--quiet", "--resume"])
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let checkpoint = out.join(RUNS[2]).join("checkpoint.safetensors");
+    let start = Instant::now();
+    while !checkpoint.exists() && start.elapsed() < Duration::from_secs(300) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = status(&output, 130);
+    assert!(
+        stderr.contains(&format!(
+            "run {} stopped after step",
+            out.join(RUNS[2]).display()
+        )) && stderr.contains(&format!("trainer compare --resume {}", out.display())),
+        "{stderr}"
+    );
+    assert!(out.join(RUNS[2]).join("interrupted.txt").is_file());
+    assert!(!out.join(RUNS[3]).exists());
+    let stdout = ok(&trainer()
+        .args(["compare", "--quiet", "--resume"])
+        .arg(&out)
+        .output()
+        .unwrap());
+    assert!(
+        stdout.contains("4 runs (2 kept, 2 trained now, 0 failed)"),
+        "{stdout}"
+    );
     same_results(&reference, &out);
 }

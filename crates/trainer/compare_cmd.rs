@@ -44,6 +44,8 @@ mod grid;
 mod report;
 #[path = "compare/resume.rs"]
 mod resume;
+#[path = "compare/slurm.rs"]
+mod slurm;
 #[path = "compare/summary.rs"]
 mod summary;
 #[path = "compare/sweep_file.rs"]
@@ -57,9 +59,19 @@ use sweep_file::Sweep;
     trainer compare configs/exponential.toml configs/cosine.toml --grid optimizer.momentum=0.8,0.9 --seeds 0,1 --epochs 3\n      \
     2 configs x 2 momentum values x 2 seeds = 8 runs of 3 epochs (cosine's T_max = \"auto\" is 3 x 235 steps)\n  \
     trainer compare configs/tutorial-steplr.toml --grid scheduler.step_size=1,2 --grid scheduler.gamma=0.5,0.9\n      \
-    a 2 x 2 grid over StepLR's arguments\n\n\
+    a 2 x 2 grid over StepLR's arguments\n  \
+    trainer compare configs/exponential.toml --seeds 0,1 --epochs 1 --out runs/sweep --slurm\n      \
+    the plan and Slurm scripts only (a job array of 2 tasks, then the report); prints the sbatch commands, --submit runs them\n  \
+    trainer compare --resume runs/sweep --shard 0/2\n      \
+    shard 0 of 2: the runs whose index is 0 modulo 2 (what task 0 of the array runs; any job runner can start shards)\n  \
+    trainer compare --resume runs/sweep --shard 1/2\n  \
+    trainer report runs/sweep\n      \
+    the summary, charts and report of the runs finished so far (while shards run, or after)\n  \
+    trainer compare --resume runs/sweep\n      \
+    continue a sweep after Ctrl-C or a lost task: finished runs kept, interrupted ones from their checkpoints\n\n\
     Writes into DIR (default runs/compare-<timestamp>/):\n  \
     sweep.toml               the plan: the command, its configs, grid and seeds, every run with its config\n  \
+    sweep.sbatch, report.sbatch, slurm/   with --slurm: the job array, the report job, their output files\n  \
     <setting>-seed=<seed>/   each run's folder (config.toml, metrics.csv, trace.csv, model.safetensors, ...)\n  \
     summary.csv              one row per setting: final and best test accuracy, final train loss (mean, std over seeds), ...\n  \
     lr.svg, train_loss.svg, test_accuracy.svg, update_ratio.svg\n  \
@@ -109,7 +121,7 @@ pub struct CompareArgs {
     #[arg(
         long,
         value_name = "DIR",
-        conflicts_with_all = ["configs", "grid", "seeds", "epochs", "out", "overwrite"]
+        conflicts_with_all = ["configs", "grid", "seeds", "epochs", "out", "overwrite", "slurm"]
     )]
     pub resume: Option<PathBuf>,
     /// With --resume: only the runs whose index is K modulo N (runs are numbered from 0 in
@@ -117,13 +129,59 @@ pub struct CompareArgs {
     /// `trainer report DIR`.
     #[arg(long, value_name = "K/N", value_parser = resume::Shard::parse)]
     pub shard: Option<resume::Shard>,
+    /// Train nothing here: write the plan and Slurm scripts into --out DIR (sweep.sbatch, a job
+    /// array of one task per shard; report.sbatch, `trainer report DIR` after it) and print the
+    /// sbatch commands that submit them.
+    #[arg(long)]
+    pub slurm: bool,
+    /// With --slurm: submit both scripts (sbatch) and print the job ids.
+    #[arg(long)]
+    pub submit: bool,
+    /// With --slurm: the number of array tasks; task K runs the runs whose index is K modulo N
+    /// (at most the number of runs) [default: one task per run].
+    #[arg(long, value_name = "N")]
+    pub shards: Option<usize>,
+    /// With --slurm: an sbatch option for both scripts, as an #SBATCH line, such as
+    /// --slurm-option=--partition=short or --slurm-option=--cpus-per-task=4 (repeat for more).
+    #[arg(long, value_name = "--NAME=VALUE", allow_hyphen_values = true)]
+    pub slurm_option: Vec<String>,
+    /// With --slurm: each task's time limit (#SBATCH --time), such as 30 or 2:00:00; a task
+    /// stopped by it checkpoints and requeues itself.
+    #[arg(long, value_name = "TIME")]
+    pub time: Option<String>,
 }
 
 /// Runs `trainer compare`.
 pub fn run(args: CompareArgs) -> anyhow::Result<()> {
-    // (clap's `requires` would not see this: --resume conflicts with the configs given.)
+    // (clap's `requires` would not see these: --resume and --slurm conflict with flags given.)
     if args.shard.is_some() && args.resume.is_none() {
-        bail!("--shard K/N runs a part of an existing sweep, so it goes with --resume DIR: write the plan first (`trainer compare CONFIGS... --out DIR`, interrupted or not), then run `trainer compare --resume DIR --shard K/N` once for each K");
+        bail!("--shard K/N runs a part of an existing sweep, so it goes with --resume DIR: write the plan first (`trainer compare CONFIGS... --out DIR --slurm`, or any interrupted `compare --out DIR`), then run `trainer compare --resume DIR --shard K/N` once for each K");
+    }
+    let slurm_flag = [
+        (args.submit, "--submit"),
+        (args.shards.is_some(), "--shards"),
+        (!args.slurm_option.is_empty(), "--slurm-option"),
+        (args.time.is_some(), "--time"),
+    ]
+    .into_iter()
+    .find(|(given, _)| *given);
+    if let (false, Some((_, flag))) = (args.slurm, slurm_flag) {
+        bail!("{flag} goes with --slurm (which writes the sweep's Slurm scripts); add --slurm");
+    }
+    if args.slurm && args.threads.is_some() {
+        bail!("--threads has no effect with --slurm: each task uses the cores Slurm gives it ($SLURM_CPUS_PER_TASK); ask for them with --slurm-option=--cpus-per-task=N");
+    }
+    if args.slurm && args.out.is_none() {
+        bail!("--slurm needs --out DIR: the sweep folder, on a file system every node of the cluster shares");
+    }
+    let slurm = args.slurm.then(|| slurm::Options {
+        shards: args.shards,
+        options: args.slurm_option.clone(),
+        time: args.time.clone(),
+        submit: args.submit,
+    });
+    if let (Some(slurm), Some(out)) = (&slurm, &args.out) {
+        slurm.check(out)?;
     }
     if let Some(dir) = &args.resume {
         return resume::run(resume::Options {
@@ -178,6 +236,10 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
             console::eprintln(format_args!("warning: {}: {note}", setting.name));
         }
     }
+    let tasks = slurm
+        .as_ref()
+        .map(|s| s.tasks(plan.runs.len()))
+        .transpose()?;
     let command = std::iter::once("trainer".to_string())
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
@@ -203,6 +265,9 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         &folder.dir().join(sweep_file::FILE_NAME),
         plan_text.as_bytes(),
     )?;
+    if let (Some(slurm), Some(tasks)) = (&slurm, tasks) {
+        return write_slurm(folder, tasks, slurm);
+    }
     training::install_ctrl_c_handler();
 
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
@@ -235,6 +300,31 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         .into());
     }
     results.status()
+}
+
+/// `--slurm`: the scripts beside the plan, and with `--submit` the jobs submitted. The folder
+/// (an `--overwrite` swapped in) is left for the cluster's tasks.
+fn write_slurm(
+    mut folder: RunFolder,
+    tasks: usize,
+    options: &slurm::Options,
+) -> anyhow::Result<()> {
+    folder.checkpoint_written()?;
+    let paths = slurm::Paths::of_this_process(folder.path())?;
+    drop(folder);
+    let text = slurm::write(&paths, tasks, options)?;
+    console::print(format_args!("{text}"));
+    if options.submit {
+        let jobs = slurm::submit(&paths.dir)?;
+        console::println(format_args!(
+            "submitted: the sweep as job array {} ({}), the report as job {} after it; their output goes to {}",
+            jobs.array,
+            plural(tasks as u64, "task"),
+            jobs.report,
+            paths.dir.join(slurm::OUTPUT_DIR).display()
+        ));
+    }
+    Ok(())
 }
 
 /// What [`write_results`] found and wrote.

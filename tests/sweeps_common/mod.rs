@@ -77,6 +77,29 @@ pub const RUNS: [&str; 4] = [
     "exp-lr=0.05-seed=1",
 ];
 
+/// A second config for sweeps of two configs: StepLR, otherwise as [`write_config`]'s.
+pub fn write_second_config(dir: &Path) -> PathBuf {
+    let config = dir.join("step.toml");
+    std::fs::write(
+        &config,
+        "epochs = 3\nseed = 7\n[model]\nhidden = 16\n[data]\nbatch_size = 2000\n[optimizer]\nname = \"SGD\"\nlr = 0.1\nmomentum = 0.9\n[scheduler]\nname = \"StepLR\"\nstep_size = 1\ngamma = 0.5\n",
+    )
+    .unwrap();
+    config
+}
+
+/// The run folders of a sweep folder (those with a config.toml), sorted.
+pub fn run_folders(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("config.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// The sweep run without interruption into `dir`.
 pub fn reference(dir: &Path) -> PathBuf {
     let config = write_config(dir);
@@ -112,7 +135,10 @@ pub fn csv_without(path: &Path, skip: &[&str]) -> Vec<Vec<String>> {
 /// (every column but the seconds), trace.csv and model.safetensors, and summary.csv (every
 /// column but the seconds).
 pub fn same_results(a: &Path, b: &Path) {
-    for run in RUNS {
+    let runs = run_folders(a);
+    assert!(!runs.is_empty(), "no runs in {}", a.display());
+    assert_eq!(runs, run_folders(b), "the run folders");
+    for run in &runs {
         let (x, y) = (a.join(run), b.join(run));
         assert_eq!(
             csv_without(&x.join("metrics.csv"), &["train_seconds", "epoch_seconds"]),

@@ -129,44 +129,62 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
         true => None,
         false => train_runs(&sweep, &todo, &opts, &mut tally)?,
     };
-    let resume_command = match opts.shard {
-        None => format!("trainer compare --resume {}", dir.display()),
-        Some(shard) => format!("trainer compare --resume {} --shard {shard}", dir.display()),
-    };
-    let Some(shard) = opts.shard else {
-        // The whole sweep: the summary, charts and report, as at the end of `compare`.
-        let results = write_results(dir, &sweep)?;
-        console::println(format_args!(
-            "{} ({} kept, {} trained now, {} failed); wrote {}: summary.csv, {}report.html",
-            plural((results.finished + results.failed.len()) as u64, "run"),
-            tally.kept,
-            tally.trained,
-            results.failed.len(),
-            dir.display(),
-            results
-                .charts
-                .iter()
-                .map(|f| format!("{f}, "))
-                .collect::<String>()
-        ));
-        report_busy(&tally);
-        if let Some(run) = stopped {
-            return Err(Interrupted {
-                finished: results.finished + results.failed.len(),
-                total: sweep.plan.runs.len(),
-                out: dir.to_path_buf(),
-                resume: resume_command,
-                run,
-            }
-            .into());
+    match opts.shard {
+        None => end_of_sweep(dir, &sweep, &tally, stopped),
+        Some(shard) => end_of_shard(dir, &sweep, shard, &mine, &tally, stopped),
+    }
+}
+
+/// The end of a whole sweep's `--resume`: the summary, charts and report, as at the end of
+/// `compare`, and its exit status.
+fn end_of_sweep(
+    dir: &Path,
+    sweep: &Sweep,
+    tally: &Tally,
+    stopped: Option<training::Interrupted>,
+) -> anyhow::Result<()> {
+    let results = write_results(dir, sweep)?;
+    console::println(format_args!(
+        "{} ({} kept, {} trained now, {} failed); wrote {}: summary.csv, {}report.html",
+        plural((results.finished + results.failed.len()) as u64, "run"),
+        tally.kept,
+        tally.trained,
+        results.failed.len(),
+        dir.display(),
+        results
+            .charts
+            .iter()
+            .map(|f| format!("{f}, "))
+            .collect::<String>()
+    ));
+    report_busy(tally);
+    if let Some(run) = stopped {
+        return Err(Interrupted {
+            finished: results.finished + results.failed.len(),
+            total: sweep.plan.runs.len(),
+            out: dir.to_path_buf(),
+            resume: format!("trainer compare --resume {}", dir.display()),
+            run,
         }
-        return results.status();
-    };
-    // One shard: no summary (the other shards may be running); its runs' states.
+        .into());
+    }
+    results.status()
+}
+
+/// The end of a shard (`mine`, its runs): no summary (the other shards may be running), a line
+/// on its runs and the `trainer report` to run, and its exit status.
+fn end_of_shard(
+    dir: &Path,
+    sweep: &Sweep,
+    shard: Shard,
+    mine: &[usize],
+    tally: &Tally,
+    stopped: Option<training::Interrupted>,
+) -> anyhow::Result<()> {
     let mut done = 0;
     let mut failed = Vec::new();
     let mut missing = Vec::new();
-    for &i in &mine {
+    for &i in mine {
         let name = sweep.plan.runs[i].dir_name.clone();
         match finished::state(dir, &sweep.plan, i) {
             RunState::Done(outcome) if outcome.result.is_ok() => done += 1,
@@ -183,13 +201,13 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
         missing.len(),
         dir.display()
     ));
-    report_busy(&tally);
+    report_busy(tally);
     if let Some(run) = stopped {
         return Err(Interrupted {
             finished: done + failed.len(),
             total: mine.len(),
             out: dir.to_path_buf(),
-            resume: resume_command,
+            resume: format!("trainer compare --resume {} --shard {shard}", dir.display()),
             run,
         }
         .into());

@@ -127,7 +127,7 @@ pub fn text(command: &Command, plan: &Plan) -> anyhow::Result<String> {
     };
     let body = toml::to_string(&file).context("cannot write the comparison's plan as TOML")?;
     Ok(format!(
-        "# The plan of a `trainer compare`: read by `trainer report` (do not edit).\n{body}"
+        "# The plan of a `trainer compare`: read by `trainer report` and `trainer compare --resume` (do not edit).\n{body}"
     ))
 }
 
