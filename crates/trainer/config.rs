@@ -31,6 +31,10 @@ use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
+#[path = "config_check.rs"]
+mod check;
+pub use check::{at_value_line, check_tables};
+
 /// The keys of `[scheduler]` that belong to the trainer, not to the PyTorch class.
 const TRAINER_SCHEDULER_KEYS: [&str; 2] = ["interval", "monitor"];
 
@@ -205,8 +209,9 @@ impl RunConfig {
                 .message()
                 .trim()
                 .replace("expected u64", "expected a whole number >= 0");
-            anyhow::anyhow!(message).context(location(text, e.span()))
+            anyhow::anyhow!(check::shorten_quoted(&message)).context(location(text, e.span()))
         })?;
+        check::check_tables(text)?;
         Ok(config)
     }
 
@@ -309,6 +314,22 @@ impl RunConfig {
             }
         }
         Ok(())
+    }
+}
+
+/// [`at_value_line`] for the config file at `path`, naming the file too; the error as it is
+/// when there is no file, it cannot be read again, or the value is not the file's.
+pub fn in_config_file(path: Option<&Path>, e: anyhow::Error) -> anyhow::Error {
+    let Some(path) = path else {
+        return e;
+    };
+    let limit = crate::input_file::CONFIG_MAX_BYTES;
+    match crate::input_file::read_text(path, "the config file", limit) {
+        Ok(text) => match at_value_line(&text, e) {
+            Ok(located) => located.context(format!("in the config file {}", path.display())),
+            Err(e) => e,
+        },
+        Err(_) => e,
     }
 }
 
@@ -477,7 +498,6 @@ mod tests {
             ("[data]\nbatch_size = 0", "data.batch_size"),
             ("[model]\nhidden = 0", "model.hidden"),
             ("max_steps = 0", "max_steps"),
-            ("[optimizer]\nname = \"Adam\"", "optimizer.name"),
         ] {
             let err = RunConfig::parse(text)
                 .unwrap()
@@ -486,5 +506,11 @@ mod tests {
                 .to_string();
             assert!(err.contains(key), "{text}: {err}");
         }
+        // An optimizer the crate does not have is an error of the file, with its line.
+        let err = format!(
+            "{:#}",
+            RunConfig::parse("[optimizer]\nname = \"Adagrad\"").unwrap_err()
+        );
+        assert!(err.contains("line 2") && err.contains("Adagrad"), "{err}");
     }
 }
