@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::RunConfig;
 use crate::outputs::write_atomic;
@@ -409,7 +409,8 @@ fn train_all(
     folder: &mut RunFolder,
     show_progress: bool,
 ) -> anyhow::Result<Option<training::Interrupted>> {
-    let display = show_progress.then(MultiProgress::new);
+    // The process's display: the Ctrl-C message is printed above it (console::eprintln_above_bars).
+    let display = show_progress.then(|| console::progress_display().clone());
     let bar = match &display {
         Some(display) => {
             let bar = display.add(ProgressBar::new(plan.runs.len() as u64));
