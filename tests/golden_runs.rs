@@ -161,12 +161,18 @@ fn readme_runs(readme: &str) -> Vec<(String, Vec<String>, String)> {
     let mut runs = Vec::new();
     let mut lines = readme.lines().peekable();
     while let Some(line) = lines.next() {
-        let Some(rest) = line.split("; scheduler: ").nth(1) else {
-            continue;
-        };
-        if !line.contains("model: 784-100-10 MLP") {
+        if !line.starts_with("model: 784-100-10 MLP") {
             continue;
         }
+        // The scheduler is on the model's line, or on the next one when the header is wrapped
+        // to fit 150 columns.
+        let rest = match line.split("; scheduler: ").nth(1) {
+            Some(rest) => rest.to_string(),
+            None => match lines.peek().and_then(|l| l.strip_prefix("scheduler: ")) {
+                Some(rest) => rest.to_string(),
+                None => continue,
+            },
+        };
         let scheduler = rest.split('(').next().unwrap_or("").to_string();
         let mut rows = Vec::new();
         let mut done = String::new();

@@ -574,7 +574,9 @@ struct Progress {
 
 impl Progress {
     fn new(show: bool, runs: usize) -> Progress {
-        let display = show.then(MultiProgress::new);
+        // The process's display: the Ctrl-C message is printed above it
+        // (console::eprintln_above_bars).
+        let display = show.then(|| console::progress_display().clone());
         let bar = match &display {
             Some(display) => {
                 let bar = display.add(ProgressBar::new(runs as u64));

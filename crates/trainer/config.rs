@@ -31,6 +31,10 @@ use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
+#[path = "config_check.rs"]
+mod check;
+pub use check::{at_value_line, check_tables};
+
 /// The keys of `[scheduler]` that belong to the trainer, not to the PyTorch class.
 const TRAINER_SCHEDULER_KEYS: [&str; 2] = ["interval", "monitor"];
 
@@ -205,8 +209,9 @@ impl RunConfig {
                 .message()
                 .trim()
                 .replace("expected u64", "expected a whole number >= 0");
-            anyhow::anyhow!(message).context(location(text, e.span()))
+            anyhow::anyhow!(check::shorten_quoted(&message)).context(location(text, e.span()))
         })?;
+        check::check_tables(text)?;
         // The optimizer's keys and values are checked here, where the text can say where
         // they are; `name` is "SGD" when left out.
         let mut config = config;
@@ -316,6 +321,22 @@ impl RunConfig {
             }
         }
         Ok(())
+    }
+}
+
+/// [`at_value_line`] for the config file at `path`, naming the file too; the error as it is
+/// when there is no file, it cannot be read again, or the value is not the file's.
+pub fn in_config_file(path: Option<&Path>, e: anyhow::Error) -> anyhow::Error {
+    let Some(path) = path else {
+        return e;
+    };
+    let limit = crate::input_file::CONFIG_MAX_BYTES;
+    match crate::input_file::read_text(path, "the config file", limit) {
+        Ok(text) => match at_value_line(&text, e) {
+            Ok(located) => located.context(format!("in the config file {}", path.display())),
+            Err(e) => e,
+        },
+        Err(_) => e,
     }
 }
 
@@ -506,6 +527,12 @@ mod tests {
                 .to_string();
             assert!(err.contains(key), "{text}: {err}");
         }
+        // An optimizer the crate does not have is an error of the file, with its line.
+        let err = format!(
+            "{:#}",
+            RunConfig::parse("[optimizer]\nname = \"Adagrad\"").unwrap_err()
+        );
+        assert!(err.contains("line 2") && err.contains("Adagrad"), "{err}");
     }
 
     #[test]

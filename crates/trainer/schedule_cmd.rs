@@ -165,6 +165,8 @@ fn read_config(
             e.message().trim()
         )
     })?;
+    // The two tables' names and types, reported with their line.
+    crate::config::check_tables(&text).with_context(|| format!("in {}", path.display()))?;
     let Some(optimizer) = table.remove("optimizer") else {
         bail!("{} has no [optimizer] table; add one, e.g. [optimizer] name = \"SGD\", lr = 0.1, momentum = 0.9", path.display());
     };

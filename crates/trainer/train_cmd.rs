@@ -267,12 +267,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let data = training::load_data(config.data.dir.as_deref())?;
     // "auto" horizons become the run's number of scheduler steps (which needs the data's size),
     // and horizons that do not fit the run are named before anything is written.
-    for warning in horizon::settle(&mut config, data.train.len())? {
+    let in_file = |e| crate::config::in_config_file(args.config.as_deref(), e);
+    for warning in horizon::settle(&mut config, data.train.len()).map_err(in_file)? {
         console::eprintln(format_args!("warning: {warning}"));
     }
     // Check the optimizer and scheduler settings before anything is written.
     let probe = autograd_lite::Mlp::new(training::INPUTS, 1, training::CLASSES, 0);
-    training::build_optimizer(&config, &probe)?;
+    training::build_optimizer(&config, &probe).map_err(in_file)?;
     // The weights are loaded (and checked) once, before anything is written.
     let start = match resume_from {
         Some((mlp, state)) => Start::Resume(mlp, Box::new(state)),

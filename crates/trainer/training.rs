@@ -88,8 +88,8 @@ pub fn install_ctrl_c_handler() {
         if STOP_REQUESTED.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
-        console::eprintln(format_args!(
-            "\nstopping after the current step (press Ctrl-C again, or send the signal again, to quit at once)"
+        console::eprintln_above_bars(format_args!(
+            "stopping after the current step (press Ctrl-C again, or send the signal again, to quit at once)"
         ));
     });
     if let Err(e) = result {
@@ -479,6 +479,7 @@ fn train_one_epoch(
     );
     let bar = match &job.opts.progress {
         Some(display) => display.add(bar),
+        None if job.show_bar => console::progress_display().add(bar),
         None => bar,
     };
     bar.set_position(run.state.progress.batches_done);
@@ -556,7 +557,8 @@ fn train_one_epoch(
                 s.step(run.optimizer.param_groups_mut())?;
             }
         }
-        bar.inc(1);
+        let p = &run.state.progress;
+        progress_tick(&bar, p.loss_sum / p.seen as f64);
         if STOP_REQUESTED.load(Ordering::SeqCst) {
             bar.finish_and_clear();
             run.state.progress.train_seconds += train_start.elapsed().as_secs_f64();
@@ -789,48 +791,77 @@ fn bad_start(step: u64, value: f32, config: &RunConfig, out: &Path) -> String {
     )
 }
 
+/// The epoch's progress bar on a terminal: `epoch 2/5 [====>   ] 120/235 steps, loss 0.3871,
+/// 00:00:02 elapsed, ETA 00:00:02`; the loss is the epoch's running mean ([`progress_tick`]),
+/// and the clock ticks on its own between steps.
 fn progress_bar(show: bool, len: u64, epoch: u64, epochs: u64) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(len);
-    let style =
-        ProgressStyle::with_template("epoch {msg} [{bar:30}] {pos}/{len} steps {elapsed_precise}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+    let style = ProgressStyle::with_template(
+        "epoch {prefix} [{bar:30}] {pos}/{len} steps, loss {msg}, {elapsed_precise} elapsed, ETA {eta_precise}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ");
     bar.set_style(style);
-    bar.set_message(format!("{epoch}/{epochs}"));
+    bar.set_prefix(format!("{epoch}/{epochs}"));
+    bar.set_message("-");
+    bar.enable_steady_tick(std::time::Duration::from_millis(500));
     bar
 }
 
+/// One step done: the bar moves on and shows the epoch's running mean loss (a hidden bar
+/// formats nothing, so a run without a terminal allocates nothing here).
+fn progress_tick(bar: &ProgressBar, running_loss: f64) {
+    bar.inc(1);
+    if !bar.is_hidden() {
+        bar.set_message(format!("{running_loss:.4}"));
+    }
+}
+
+/// The run's header, each line within [`console::HEADER_WIDTH`] columns: broken at its `; `
+/// separators where too long, the optimizer's and scheduler's arguments cut with `…` past 100
+/// characters (a long LambdaLR formula; config.toml holds it whole).
 fn print_header(config: &RunConfig, data: &Data, out: &Path, state: &TrainingState) {
-    console::println(format_args!(
-        "model: 784-{}-10 MLP (ReLU); optimizer: {}; scheduler: {} (stepped per {})",
-        config.model.hidden,
-        describe(&config.optimizer),
-        config
-            .scheduler_class_table()
-            .map_or("none".to_string(), |t| describe(&t)),
-        match config.interval() {
-            Ok(Interval::Step) => "optimizer step",
-            _ => "epoch",
-        },
-    ));
-    console::println(format_args!(
-        "batch {}, {}, seed {}; {}, GEMM kernel {} (the numbers are the same on any)",
-        config.data.batch_size,
-        crate::plural::plural(config.epochs, "epoch"),
-        config.seed,
-        crate::plural::plural(rayon::current_num_threads() as u64, "thread"),
-        autograd_lite::gemm::Kernel::active()
-    ));
-    console::println(format_args!(
-        "data: {} ({} train, {} test images); writing to {}",
-        data.dir.display(),
-        data.train.len(),
-        data.test.len(),
-        out.display()
-    ));
+    let header = [
+        format!(
+            "model: 784-{}-10 MLP (ReLU); optimizer: {}; scheduler: {} (stepped per {})",
+            config.model.hidden,
+            console::shorten(&describe(&config.optimizer), 100),
+            console::shorten(
+                &config
+                    .scheduler_class_table()
+                    .map_or("none".to_string(), |t| describe(&t)),
+                100
+            ),
+            match config.interval() {
+                Ok(Interval::Step) => "optimizer step",
+                _ => "epoch",
+            },
+        ),
+        format!(
+            "batch {}, {}, seed {}; {}, GEMM kernel {} (the numbers are the same on any)",
+            config.data.batch_size,
+            crate::plural::plural(config.epochs, "epoch"),
+            config.seed,
+            crate::plural::plural(rayon::current_num_threads() as u64, "thread"),
+            autograd_lite::gemm::Kernel::active()
+        ),
+        format!(
+            "data: {} ({} train, {} test images); writing to {}",
+            data.dir.display(),
+            data.train.len(),
+            data.test.len(),
+            out.display()
+        ),
+    ];
+    for line in header
+        .iter()
+        .flat_map(|l| console::wrap(l, console::HEADER_WIDTH))
+    {
+        console::println(format_args!("{line}"));
+    }
     if state.step > 0 {
         console::println(format_args!(
             "resuming after step {} (epoch {} done)",

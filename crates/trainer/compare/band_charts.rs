@@ -165,8 +165,9 @@ pub fn band_chart_svg(
                 }
                 YScale::Log => {
                     let (lo, hi) = log_range(points().map(|p| p.1));
+                    let y = (lo..hi).log_scale().with_key_points(log_ticks(lo, hi));
                     let chart = builder()
-                        .build_cartesian_2d(x_min..x_max, (lo..hi).log_scale())
+                        .build_cartesian_2d(x_min..x_max, y)
                         .map_err(plot_error)?;
                     draw_band_panel(chart, x_label, panel)?;
                 }
@@ -200,9 +201,9 @@ fn log_tick(v: f64) -> String {
     }
 }
 
-/// A log axis range around the positive `values`: from the power of ten at or below the lowest
-/// value (plotters labels a decade only from its power of ten up, so a partial lowest decade
-/// would have no tick labels) to 1.3 times the highest.
+/// A log axis range a little beyond the positive `values` (a tenth of their span in log
+/// terms, at least 10% each side): not widened to whole decades, which with less than a decade
+/// of data would leave most of the panel empty. Its labelled ticks come from [`log_ticks`].
 fn log_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| *v > 0.0)
@@ -210,11 +211,34 @@ fn log_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
             (lo.min(v), hi.max(v))
         });
     if lo.is_finite() && hi.is_finite() {
-        let floor = 10f64.powf((lo / 1.1).log10().floor());
-        (floor, hi * 1.3)
+        let pad = (hi / lo).powf(0.1).max(1.1);
+        (lo / pad, hi * pad)
     } else {
         (0.1, 10.0)
     }
+}
+
+/// The labelled ticks of a log axis over `lo..hi`: the powers of ten in it when there are at
+/// least three, else 1, 2 and 5 times them, else 1 to 9 times them, else five evenly spaced
+/// (in log terms) values, so that less than a decade still gets a handful of labels.
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let (first, last) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    for mantissas in [
+        &[1.0][..],
+        &[1.0, 2.0, 5.0],
+        &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
+    ] {
+        let ticks: Vec<f64> = (first..=last)
+            .flat_map(|e| mantissas.iter().map(move |m| m * 10f64.powi(e)))
+            .filter(|v| (lo..=hi).contains(v))
+            .collect();
+        if ticks.len() >= 3 {
+            return ticks;
+        }
+    }
+    (0..5)
+        .map(|k| lo * (hi / lo).powf(f64::from(k) / 4.0))
+        .collect()
 }
 
 fn draw_band_panel<DB, Y>(
@@ -361,10 +385,19 @@ mod tests {
         assert_eq!(log_tick(1e-4), "1e-4");
         assert_eq!(log_tick(3.0000000000000004e-5), "3e-5");
         assert_eq!(log_tick(0.02), "0.02");
-        // The lowest decade is whole, so it has a labelled power of ten.
+        // The range hugs the data; non-positive values are left out.
         let (lo, hi) = log_range([0.0035, 0.06, 0.0, -1.0].into_iter());
-        assert_eq!(lo, 0.001);
-        assert!((hi - 0.078).abs() < 1e-12);
+        assert!(
+            lo > 0.002 && lo < 0.0035 && hi > 0.06 && hi < 0.12,
+            "{lo} {hi}"
+        );
+        // Less than a decade (the update ratio late in a run): 1-2-5 or 1..9 ticks, not one.
+        assert_eq!(log_ticks(0.0008, 0.012), [0.001, 0.002, 0.005, 0.01]);
+        assert_eq!(log_ticks(0.0021, 0.0062), [0.003, 0.004, 0.005, 0.006]);
+        assert_eq!(log_ticks(1e-5, 2.0), [1e-5, 1e-4, 1e-3, 0.01, 0.1, 1.0]);
+        let close = log_ticks(0.00301, 0.00309);
+        assert_eq!(close.len(), 5);
+        assert!((close[0] - 0.00301).abs() < 1e-12 && (close[4] - 0.00309).abs() < 1e-12);
     }
 
     #[test]

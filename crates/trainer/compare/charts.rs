@@ -321,8 +321,8 @@ pub fn draw(plan: &Plan, outcomes: &[RunOutcome]) -> anyhow::Result<Vec<Chart>> 
             step,
             &note,
             &[panel(
-                format!("train loss (cross-entropy, {w}-step moving avg)"),
-                YScale::Linear,
+                format!("train loss (cross-entropy, {w}-step moving avg, log)"),
+                YScale::Log,
                 Marks::Line,
                 loss,
             )],
