@@ -35,7 +35,7 @@ pub fn progress_display() -> &'static MultiProgress {
     DISPLAY.get_or_init(MultiProgress::new)
 }
 
-/// [`eprintln`] with the progress bars (if any are shown) lifted off the terminal meanwhile and
+/// [`eprintln()`] with the progress bars (if any are shown) lifted off the terminal meanwhile and
 /// redrawn under the message: what the Ctrl-C handler prints.
 pub fn eprintln_above_bars(args: fmt::Arguments) {
     progress_display().suspend(|| eprintln(args));
