@@ -112,7 +112,7 @@ fn an_adam_run_traces_its_moments_and_says_what_it_runs() {
     let printed = ok(&printed);
     // PyTorch's defaults for what was not given; the betas as given.
     assert!(
-        printed.contains("optimizer: Adam(betas=[0.8, 0.99])"),
+        printed.contains("optimizer: Adam(lr=0.001, betas=[0.8, 0.99])"),
         "{printed}"
     );
     let trace = std::fs::read_to_string(out.join("trace.csv")).unwrap();

@@ -368,8 +368,10 @@ fn optimizer_key_location(text: &str, message: &str) -> Option<String> {
     }
     let key = message.split('`').nth(1)?.split('[').next()?;
     let spans: Spans = toml::from_str(text).ok()?;
-    let span = spans.optimizer.get(key)?.span();
-    Some(location(text, Some(span)))
+    // The line of the key (its value may be a multi-line array): the line's start.
+    let value_start = spans.optimizer.get(key)?.span().start;
+    let line_start = text[..value_start].rfind('\n').map_or(0, |i| i + 1);
+    Some(location(text, Some(line_start..line_start)))
 }
 
 /// When the scheduler steps.

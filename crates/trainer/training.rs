@@ -186,16 +186,20 @@ pub fn optimizer_config(table: &toml::Table) -> anyhow::Result<OptimizerConfig> 
     table
         .entry("name")
         .or_insert_with(|| toml::Value::String("SGD".into()));
-    let name = table.get("name").map_or(String::new(), |v| v.to_string());
+    let name = table
+        .get("name")
+        .and_then(|v| v.as_str())
+        .unwrap_or("?")
+        .to_string();
     let config: OptimizerConfig =
         toml::Value::Table(table)
             .try_into()
             .map_err(|e: toml::de::Error| {
-                anyhow::anyhow!("in [optimizer] ({name}): {}", e.message().trim())
+                anyhow::anyhow!("in [optimizer]: {name}: {}", e.message().trim())
             })?;
     config
         .validate()
-        .with_context(|| format!("in [optimizer] ({})", config.name()))?;
+        .with_context(|| format!("in [optimizer]: {}", config.name()))?;
     Ok(config)
 }
 
@@ -205,7 +209,7 @@ pub fn new_optimizer(config: &RunConfig, mlp: &Mlp) -> anyhow::Result<Optimizer>
     let lens: Vec<usize> = mlp.params().iter().map(|p| p.len()).collect();
     optimizer
         .build(&lens)
-        .with_context(|| format!("in [optimizer] ({})", optimizer.name()))
+        .with_context(|| format!("in [optimizer]: {}", optimizer.name()))
 }
 
 /// The optimizer and scheduler a config describes.
@@ -214,19 +218,26 @@ pub fn build_optimizer(
     mlp: &Mlp,
 ) -> anyhow::Result<(Optimizer, Option<Scheduler>)> {
     let mut optimizer = new_optimizer(config, mlp)?;
-    let scheduler = match config.scheduler_class_table() {
+    let scheduler = match scheduler_config(config)? {
         None => None,
-        Some(table) => {
-            let sched_config: optim::SchedulerConfig = toml::Value::Table(table)
-                .try_into()
-                .map_err(|e: toml::de::Error| {
-                    anyhow::anyhow!("in [scheduler]: {}", e.message().trim())
-                })?;
+        Some(sched_config) => {
             let groups = optimizer.param_groups_mut();
             Some(Scheduler::new(&sched_config, groups).context("in [scheduler]")?)
         }
     };
     Ok((optimizer, scheduler))
+}
+
+/// The scheduler class and arguments of the config's `[scheduler]` table (without the
+/// trainer's keys); `None` for `name = "none"`.
+pub fn scheduler_config(config: &RunConfig) -> anyhow::Result<Option<optim::SchedulerConfig>> {
+    let Some(table) = config.scheduler_class_table() else {
+        return Ok(None);
+    };
+    let sched_config = toml::Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| anyhow::anyhow!("in [scheduler]: {}", e.message().trim()))?;
+    Ok(Some(sched_config))
 }
 
 /// Where a run starts, before the "start or resume" phase has built the optimizer around it.
@@ -351,7 +362,7 @@ fn train(
         predictions: Vec::new(),
     };
     if lines {
-        print_header(config, data, folder.path(), &run.state);
+        print_header(config, data, folder.path(), &run.state)?;
     }
     while run.state.epochs_done < config.epochs && run.state.step < job.max_steps {
         train_one_epoch(&job, &mut run, &mut buffers, folder)?;
@@ -823,18 +834,21 @@ fn progress_tick(bar: &ProgressBar, running_loss: f64) {
 /// The run's header, each line within [`console::HEADER_WIDTH`] columns: broken at its `; `
 /// separators where too long, the optimizer's and scheduler's arguments cut with `…` past 100
 /// characters (a long LambdaLR formula; config.toml holds it whole).
-fn print_header(config: &RunConfig, data: &Data, out: &Path, state: &TrainingState) {
+fn print_header(
+    config: &RunConfig,
+    data: &Data,
+    out: &Path,
+    state: &TrainingState,
+) -> anyhow::Result<()> {
+    // The optimizer and the scheduler display themselves, as Python writes their calls.
+    let optimizer = optimizer_config(&config.optimizer)?.to_string();
+    let scheduler = scheduler_config(config)?.map_or("none".to_string(), |s| s.to_string());
     let header = [
         format!(
             "model: 784-{}-10 MLP (ReLU); optimizer: {}; scheduler: {} (stepped per {})",
             config.model.hidden,
-            console::shorten(&describe(&config.optimizer), 100),
-            console::shorten(
-                &config
-                    .scheduler_class_table()
-                    .map_or("none".to_string(), |t| describe(&t)),
-                100
-            ),
+            console::shorten(&optimizer, 100),
+            console::shorten(&scheduler, 100),
             match config.interval() {
                 Ok(Interval::Step) => "optimizer step",
                 _ => "epoch",
@@ -872,6 +886,7 @@ fn print_header(config: &RunConfig, data: &Data, out: &Path, state: &TrainingSta
         "{:>5}  {:>10}  {:>10}  {:>9}  {:>9}  {:>8}  {:>7}",
         "epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"
     ));
+    Ok(())
 }
 
 fn print_epoch(row: &EpochMetrics, epochs: u64) {
@@ -885,15 +900,4 @@ fn print_epoch(row: &EpochMetrics, epochs: u64) {
         row.test_accuracy,
         row.epoch_seconds
     ));
-}
-
-/// `SGD(lr=0.1, momentum=0.9, nesterov=true)` from a config table.
-fn describe(table: &toml::Table) -> String {
-    let name = table.get("name").and_then(|v| v.as_str()).unwrap_or("?");
-    let args: Vec<String> = table
-        .iter()
-        .filter(|(k, _)| k.as_str() != "name")
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    format!("{name}({})", args.join(", "))
 }

@@ -2,11 +2,14 @@
 //! `name` choosing the class. (The schedulers' descriptions are in `scheduler/`, one file per
 //! class, named by [`crate::SchedulerConfig`].)
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::adam::{Adam, AdamConfig};
 use crate::error::OptimError;
 use crate::optimizer::Optimizer;
+use crate::scheduler::arguments::Call;
 use crate::sgd::{Sgd, SgdConfig};
 
 /// The `[optimizer]` table of a run config: `name` chooses the class (`"SGD"`, `"Adam"`,
@@ -52,6 +55,40 @@ impl OptimizerConfig {
             OptimizerConfig::Adam(c) => Optimizer::Adam(Adam::new(c, param_lens)?),
             OptimizerConfig::AdamW(c) => Optimizer::Adam(Adam::adamw(c, param_lens)?),
         })
+    }
+}
+
+/// The chosen class with the arguments that differ from PyTorch's defaults, as Python writes the
+/// call: `SGD(lr=0.1, momentum=0.9, nesterov=true)`, `AdamW(lr=0.01)` (the lr always shown).
+impl fmt::Display for OptimizerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OptimizerConfig::Sgd(c) => {
+                let default = SgdConfig::default();
+                Call::new(f, self.name())?
+                    .arg("lr", &c.lr)?
+                    .arg_unless_default("momentum", &c.momentum, &default.momentum)?
+                    .arg_unless_default("dampening", &c.dampening, &default.dampening)?
+                    .arg_unless_default("weight_decay", &c.weight_decay, &default.weight_decay)?
+                    .arg_unless_default("nesterov", &c.nesterov, &default.nesterov)?
+                    .arg_unless_default("maximize", &c.maximize, &default.maximize)?
+                    .end()
+            }
+            OptimizerConfig::Adam(c) | OptimizerConfig::AdamW(c) => {
+                let default = match self {
+                    OptimizerConfig::AdamW(_) => AdamConfig::adamw_default(),
+                    _ => AdamConfig::default(),
+                };
+                Call::new(f, self.name())?
+                    .arg("lr", &c.lr)?
+                    .arg_unless_default("betas", &c.betas, &default.betas)?
+                    .arg_unless_default("eps", &c.eps, &default.eps)?
+                    .arg_unless_default("weight_decay", &c.weight_decay, &default.weight_decay)?
+                    .arg_unless_default("amsgrad", &c.amsgrad, &default.amsgrad)?
+                    .arg_unless_default("maximize", &c.maximize, &default.maximize)?
+                    .end()
+            }
+        }
     }
 }
 

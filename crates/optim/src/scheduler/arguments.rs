@@ -1,6 +1,7 @@
 //! What several schedulers' arguments share: [`PerGroup`] (PyTorch's "float or list", one value
-//! per parameter group) and `choice`, which reads one of a fixed set of strings (`mode`,
-//! `anneal_strategy`, ...) with an error that lists the allowed ones.
+//! per parameter group), `choice`, which reads one of a fixed set of strings (`mode`,
+//! `anneal_strategy`, ...) with an error that lists the allowed ones, and `Call`, which writes
+//! a class's arguments as Python writes the call (`StepLR(step_size=4, gamma=0.96)`).
 
 use std::fmt;
 
@@ -8,7 +9,7 @@ use serde::de::{self, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// A value given once for every parameter group, or once per group (PyTorch's "float or list").
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum PerGroup<T> {
     /// The same value for every group.
@@ -24,6 +25,16 @@ impl<T: Clone> PerGroup<T> {
             PerGroup::All(v) => Some(vec![v.clone(); groups]),
             PerGroup::Each(list) if list.len() == groups => Some(list.clone()),
             PerGroup::Each(_) => None,
+        }
+    }
+}
+
+/// `0.1`, or `[0.1, 0.05]` with one value per group.
+impl<T: fmt::Debug> fmt::Debug for PerGroup<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PerGroup::All(v) => v.fmt(f),
+            PerGroup::Each(list) => f.debug_list().entries(list).finish(),
         }
     }
 }
@@ -57,6 +68,66 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for PerGroup<T> {
             }
         }
         deserializer.deserialize_any(PerGroupVisitor(std::marker::PhantomData))
+    }
+}
+
+/// The name a config gives `value` among `options` (the table `choice` reads), quoted as
+/// Python quotes a string: `"triangular"`.
+pub(crate) fn write_choice<T: PartialEq>(
+    f: &mut fmt::Formatter<'_>,
+    value: &T,
+    options: &[(&str, T)],
+) -> fmt::Result {
+    let name = options
+        .iter()
+        .find(|(_, v)| v == value)
+        .map_or("?", |(n, _)| n);
+    write!(f, "{name:?}")
+}
+
+/// A class's arguments written as Python writes the call, keyword by keyword:
+/// `StepLR(step_size=4, gamma=0.96)`. Values are written with `{:?}`, which for `f64` is
+/// Python's `repr` (`0.1`, `1.0`, `1e-8`); an argument left at PyTorch's default can be left
+/// out ([`Call::arg_unless_default`]), so that the line shows what the config chose.
+pub(crate) struct Call<'a, 'b> {
+    f: &'a mut fmt::Formatter<'b>,
+    first: bool,
+}
+
+impl<'a, 'b> Call<'a, 'b> {
+    /// Starts `name(`.
+    pub(crate) fn new(f: &'a mut fmt::Formatter<'b>, name: &str) -> Result<Self, fmt::Error> {
+        write!(f, "{name}(")?;
+        Ok(Call { f, first: true })
+    }
+
+    /// `key=value`.
+    pub(crate) fn arg(mut self, key: &str, value: &dyn fmt::Debug) -> Result<Self, fmt::Error> {
+        if !self.first {
+            self.f.write_str(", ")?;
+        }
+        self.first = false;
+        write!(self.f, "{key}={value:?}")?;
+        Ok(self)
+    }
+
+    /// `key=value`, unless `value` is PyTorch's default.
+    pub(crate) fn arg_unless_default<T: fmt::Debug + PartialEq>(
+        self,
+        key: &str,
+        value: &T,
+        default: &T,
+    ) -> Result<Self, fmt::Error> {
+        if value == default {
+            Ok(self)
+        } else {
+            self.arg(key, value)
+        }
+    }
+
+    /// The closing `)`.
+    pub(crate) fn end(self) -> fmt::Result {
+        self.f.write_str(")")
     }
 }
 

@@ -8,12 +8,15 @@
 //! `CosineAnnealingWarmRestarts`) overwrites what the children before it did: that is recorded
 //! as a warning (PyTorch issue #129565).
 
+use std::fmt;
+
 use serde::Deserialize;
 
 use crate::error::ScheduleError;
 use crate::param_groups::ParamGroups;
 
-use super::config::{Arguments, SchedulerConfig};
+use super::arguments::Call;
+use super::config::{Arguments, Calls, SchedulerConfig};
 use super::sequential_lr::check_children;
 use super::{Node, Warning, WarningKind};
 
@@ -28,6 +31,16 @@ pub struct ChainedScheduler {
 impl ChainedScheduler {
     /// The PyTorch class name.
     pub const NAME: &'static str = "ChainedScheduler";
+}
+
+/// The arguments as Python writes the call, those left at PyTorch's defaults left out:
+/// `ChainedScheduler(schedulers=[ConstantLR(factor=0.1, total_iters=2), ExponentialLR(gamma=0.9)])`.
+impl fmt::Display for ChainedScheduler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Call::new(f, Self::NAME)?
+            .arg("schedulers", &Calls(&self.schedulers))?
+            .end()
+    }
 }
 
 impl Arguments for ChainedScheduler {

@@ -4,6 +4,8 @@
 //! ([`crate::Scheduler::new`]). Each class's arguments, checks and formulas are in its own file
 //! (`step_lr.rs`, ...); this enum only names them.
 
+use std::fmt;
+
 use serde::Deserialize;
 
 use crate::error::ScheduleError;
@@ -18,7 +20,7 @@ use super::{
 /// What every scheduler's arguments can do: name their class, and build the scheduler (in
 /// PyTorch's constructor order: argument checks, class-specific writes into the groups, then
 /// the base constructor's bookkeeping and the initial step at t = 0).
-pub(crate) trait Arguments {
+pub(crate) trait Arguments: fmt::Display {
     /// The PyTorch class name.
     fn name(&self) -> &'static str;
     /// Check the arguments and build the scheduler against `opt` (writing its t = 0 lr).
@@ -101,5 +103,29 @@ impl SchedulerConfig {
         warnings: &mut Vec<Warning>,
     ) -> Result<Node, ScheduleError> {
         self.arguments().build(opt, warnings)
+    }
+}
+
+/// The chosen class with its arguments, as Python writes the call (those left at PyTorch's
+/// defaults left out): `StepLR(step_size=4, gamma=0.96)`.
+impl fmt::Display for SchedulerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.arguments(), f)
+    }
+}
+
+/// A list of schedulers written as their calls: `[LinearLR(...), CosineAnnealingLR(...)]`.
+pub(crate) struct Calls<'a>(pub(crate) &'a [SchedulerConfig]);
+
+impl fmt::Debug for Calls<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[")?;
+        for (i, child) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{child}")?;
+        }
+        f.write_str("]")
     }
 }

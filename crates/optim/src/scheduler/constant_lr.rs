@@ -6,11 +6,14 @@
 //! closed form:  B·(factor + (t ≥ total_iters ? 1 − factor : 0))
 //! ```
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::ScheduleError;
 use crate::param_groups::ParamGroups;
 
+use super::arguments::Call;
 use super::checks::Checking;
 use super::config::Arguments;
 use super::rule::{construct, each_base, At, Rule, Schedule, Values};
@@ -39,6 +42,17 @@ fn default_total_iters() -> i64 {
 impl ConstantLR {
     /// The PyTorch class name.
     pub const NAME: &'static str = "ConstantLR";
+}
+
+/// The arguments as Python writes the call, those left at PyTorch's defaults left out:
+/// `ConstantLR(factor=0.5, total_iters=4)`.
+impl fmt::Display for ConstantLR {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Call::new(f, Self::NAME)?
+            .arg_unless_default("factor", &self.factor, &default_factor())?
+            .arg_unless_default("total_iters", &self.total_iters, &default_total_iters())?
+            .end()
+    }
 }
 
 impl Arguments for ConstantLR {

@@ -9,6 +9,8 @@
 //! closed form:  η + (B − η)·(1 + cos(πt/T))/2
 //! ```
 
+use std::fmt;
+
 use std::f64::consts::PI;
 
 use serde::{Deserialize, Serialize};
@@ -17,6 +19,7 @@ use crate::error::ScheduleError;
 use crate::math::cos;
 use crate::param_groups::ParamGroups;
 
+use super::arguments::Call;
 use super::checks::Checking;
 use super::config::Arguments;
 use super::rule::{construct, each_base, At, Rule, Schedule, Values};
@@ -44,6 +47,17 @@ pub(crate) struct Cosine {
 impl CosineAnnealingLR {
     /// The PyTorch class name.
     pub const NAME: &'static str = "CosineAnnealingLR";
+}
+
+/// The arguments as Python writes the call, those left at PyTorch's defaults left out:
+/// `CosineAnnealingLR(T_max=1175)`.
+impl fmt::Display for CosineAnnealingLR {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Call::new(f, Self::NAME)?
+            .arg("T_max", &self.t_max)?
+            .arg_unless_default("eta_min", &self.eta_min, &0.0)?
+            .end()
+    }
 }
 
 impl Arguments for CosineAnnealingLR {

@@ -11,6 +11,8 @@
 //! lr:           η + (B − η)·(1 + cos(π·T_cur/T_i))/2       (η = eta_min; also its closed form)
 //! ```
 
+use std::fmt;
+
 use std::f64::consts::PI;
 
 use serde::Deserialize;
@@ -19,6 +21,7 @@ use crate::error::ScheduleError;
 use crate::math::{cos, ln};
 use crate::param_groups::ParamGroups;
 
+use super::arguments::Call;
 use super::checks::Checking;
 use super::config::Arguments;
 use super::rule::{attach, Values};
@@ -46,6 +49,18 @@ fn default_t_mult() -> i64 {
 impl CosineAnnealingWarmRestarts {
     /// The PyTorch class name.
     pub const NAME: &'static str = "CosineAnnealingWarmRestarts";
+}
+
+/// The arguments as Python writes the call, those left at PyTorch's defaults left out:
+/// `CosineAnnealingWarmRestarts(T_0=235, T_mult=2)`.
+impl fmt::Display for CosineAnnealingWarmRestarts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Call::new(f, Self::NAME)?
+            .arg("T_0", &self.t_0)?
+            .arg_unless_default("T_mult", &self.t_mult, &default_t_mult())?
+            .arg_unless_default("eta_min", &self.eta_min, &0.0)?
+            .end()
+    }
 }
 
 impl Arguments for CosineAnnealingWarmRestarts {

@@ -22,7 +22,7 @@ use crate::error::ScheduleError;
 use crate::math::pow;
 use crate::param_groups::ParamGroups;
 
-use super::arguments::{choice, PerGroup};
+use super::arguments::{choice, write_choice, Call, PerGroup};
 use super::checks::Checking;
 use super::config::Arguments;
 use super::rule::{construct, At, Rule, Schedule, Values};
@@ -98,7 +98,7 @@ impl fmt::Debug for ScaleFn {
 }
 
 /// `CyclicLR(mode=...)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CyclicMode {
     /// Scale 1 every cycle.
@@ -110,7 +110,7 @@ pub enum CyclicMode {
 }
 
 /// `CyclicLR(scale_mode=...)` (only used with a custom scale function).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ScaleMode {
     /// The scale function receives the cycle number.
@@ -119,30 +119,42 @@ pub enum ScaleMode {
     Iterations,
 }
 
+/// The names a config gives `CyclicMode`'s values.
+const CYCLIC_MODES: [(&str, CyclicMode); 3] = [
+    ("triangular", CyclicMode::Triangular),
+    ("triangular2", CyclicMode::Triangular2),
+    ("exp_range", CyclicMode::ExpRange),
+];
+
 impl<'de> Deserialize<'de> for CyclicMode {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        choice(
-            deserializer,
-            "mode",
-            &[
-                ("triangular", CyclicMode::Triangular),
-                ("triangular2", CyclicMode::Triangular2),
-                ("exp_range", CyclicMode::ExpRange),
-            ],
-        )
+        choice(deserializer, "mode", &CYCLIC_MODES)
     }
 }
 
+/// As a config writes it: `"triangular"`.
+impl fmt::Debug for CyclicMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_choice(f, self, &CYCLIC_MODES)
+    }
+}
+
+/// The names a config gives `ScaleMode`'s values.
+const SCALE_MODES: [(&str, ScaleMode); 2] = [
+    ("cycle", ScaleMode::Cycle),
+    ("iterations", ScaleMode::Iterations),
+];
+
 impl<'de> Deserialize<'de> for ScaleMode {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        choice(
-            deserializer,
-            "scale_mode",
-            &[
-                ("cycle", ScaleMode::Cycle),
-                ("iterations", ScaleMode::Iterations),
-            ],
-        )
+        choice(deserializer, "scale_mode", &SCALE_MODES)
+    }
+}
+
+/// As a config writes it: `"cycle"`.
+impl fmt::Debug for ScaleMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_choice(f, self, &SCALE_MODES)
     }
 }
 
@@ -174,6 +186,36 @@ pub(crate) enum CyclicScale {
 impl CyclicLR {
     /// The PyTorch class name.
     pub const NAME: &'static str = "CyclicLR";
+}
+
+/// The arguments as Python writes the call, those left at PyTorch's defaults left out:
+/// `CyclicLR(base_lr=0.01, max_lr=0.1, step_size_up=235, mode="triangular2")`.
+impl fmt::Display for CyclicLR {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut call = Call::new(f, Self::NAME)?
+            .arg("base_lr", &self.base_lr)?
+            .arg("max_lr", &self.max_lr)?
+            .arg_unless_default("step_size_up", &self.step_size_up, &default_step_size_up())?;
+        if let Some(down) = self.step_size_down {
+            call = call.arg("step_size_down", &down)?;
+        }
+        if self.scale_fn.is_some() {
+            call = call
+                .arg("scale_fn", &"<function>")?
+                .arg("scale_mode", &self.scale_mode)?;
+        } else {
+            call = call.arg_unless_default("mode", &self.mode, &default_mode())?;
+        }
+        call.arg_unless_default("gamma", &self.gamma, &default_gamma())?
+            .arg_unless_default("cycle_momentum", &self.cycle_momentum, &true)?
+            .arg_unless_default(
+                "base_momentum",
+                &self.base_momentum,
+                &default_base_momentum(),
+            )?
+            .arg_unless_default("max_momentum", &self.max_momentum, &default_max_momentum())?
+            .end()
+    }
 }
 
 impl Arguments for CyclicLR {

@@ -5,12 +5,15 @@
 //! closed form:  B·γ^t
 //! ```
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::ScheduleError;
 use crate::math::pow;
 use crate::param_groups::ParamGroups;
 
+use super::arguments::Call;
 use super::checks::Checking;
 use super::config::Arguments;
 use super::rule::{construct, each_base, At, Rule, Schedule, Values};
@@ -27,6 +30,14 @@ pub struct ExponentialLR {
 impl ExponentialLR {
     /// The PyTorch class name.
     pub const NAME: &'static str = "ExponentialLR";
+}
+
+/// The arguments as Python writes the call, those left at PyTorch's defaults left out:
+/// `ExponentialLR(gamma=0.95)`.
+impl fmt::Display for ExponentialLR {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Call::new(f, Self::NAME)?.arg("gamma", &self.gamma)?.end()
+    }
 }
 
 impl Arguments for ExponentialLR {

@@ -7,12 +7,14 @@
 //! A config writes λ as a formula in `t` or a named lambda ([`LrLambda`]). The functions are
 //! not saved in a state (as in PyTorch): the scheduler a state is loaded into keeps its own.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::ScheduleError;
 use crate::param_groups::ParamGroups;
 
-use super::arguments::PerGroup;
+use super::arguments::{Call, PerGroup};
 use super::checks::Checking;
 use super::config::Arguments;
 use super::lr_lambda::LrLambda;
@@ -56,6 +58,16 @@ pub(crate) fn per_group_lambdas(
         f.check(name)?;
     }
     Ok(lambdas)
+}
+
+/// The arguments as Python writes the call, those left at PyTorch's defaults left out:
+/// `LambdaLR(lr_lambda="0.95 ^ t")`.
+impl fmt::Display for LambdaLR {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Call::new(f, Self::NAME)?
+            .arg("lr_lambda", &self.lr_lambda)?
+            .end()
+    }
 }
 
 impl Arguments for LambdaLR {

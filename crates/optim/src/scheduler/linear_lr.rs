@@ -7,11 +7,14 @@
 //! closed form:  B·(s + (e − s)·min(t, total_iters) / total_iters)
 //! ```
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::ScheduleError;
 use crate::param_groups::ParamGroups;
 
+use super::arguments::Call;
 use super::checks::Checking;
 use super::config::Arguments;
 use super::rule::{construct, each_base, At, Rule, Schedule, Values};
@@ -47,6 +50,18 @@ fn default_total_iters() -> i64 {
 impl LinearLR {
     /// The PyTorch class name.
     pub const NAME: &'static str = "LinearLR";
+}
+
+/// The arguments as Python writes the call, those left at PyTorch's defaults left out:
+/// `LinearLR(start_factor=0.1, total_iters=235)`.
+impl fmt::Display for LinearLR {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Call::new(f, Self::NAME)?
+            .arg_unless_default("start_factor", &self.start_factor, &default_start_factor())?
+            .arg_unless_default("end_factor", &self.end_factor, &default_end_factor())?
+            .arg_unless_default("total_iters", &self.total_iters, &default_total_iters())?
+            .end()
+    }
 }
 
 impl Arguments for LinearLR {

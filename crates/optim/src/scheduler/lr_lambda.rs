@@ -163,15 +163,20 @@ impl LrLambda {
     }
 }
 
+/// As the config wrote it: the formula quoted (`"0.95 ^ t"`), a named lambda as its call
+/// (`exponential(gamma=0.95)`).
 impl fmt::Debug for LrLambda {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LrLambda::Constant { factor } => write!(f, "constant({factor})"),
-            LrLambda::Exponential { gamma } => write!(f, "exponential({gamma})"),
-            LrLambda::Step { step_size, gamma } => write!(f, "step({step_size}, {gamma})"),
-            LrLambda::LinearWarmup { warmup } => write!(f, "linear_warmup({warmup})"),
-            LrLambda::Formula(formula) => write!(f, "{formula:?}"),
-            LrLambda::Custom(_) => write!(f, "custom(<closure>)"),
+            LrLambda::Constant { factor } => write!(f, "constant(factor={factor:?})"),
+            LrLambda::Exponential { gamma } => write!(f, "exponential(gamma={gamma:?})"),
+            LrLambda::Step { step_size, gamma } => {
+                write!(f, "step(step_size={step_size}, gamma={gamma:?})")
+            }
+            LrLambda::LinearWarmup { warmup } => write!(f, "linear_warmup(warmup={warmup})"),
+            // The formula as a config writes it, quoted.
+            LrLambda::Formula(formula) => write!(f, "{:?}", formula.to_string()),
+            LrLambda::Custom(_) => f.write_str("<function>"),
         }
     }
 }

@@ -13,7 +13,7 @@
 //! Adding a scheduler: a new file like `exponential_lr.rs`, then one line in each list the
 //! compiler or a test points at (see the README's "Adding a scheduler").
 
-mod arguments;
+pub(crate) mod arguments;
 mod chained_scheduler;
 mod checks;
 mod config;

@@ -7,12 +7,15 @@
 //! closed form:  B·γ^(how many milestones are ≤ t)
 //! ```
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::ScheduleError;
 use crate::math::pow;
 use crate::param_groups::ParamGroups;
 
+use super::arguments::Call;
 use super::checks::Checking;
 use super::config::Arguments;
 use super::rule::{construct, each_base, At, Rule, Schedule, Values};
@@ -36,6 +39,17 @@ fn default_gamma() -> f64 {
 impl MultiStepLR {
     /// The PyTorch class name.
     pub const NAME: &'static str = "MultiStepLR";
+}
+
+/// The arguments as Python writes the call, those left at PyTorch's defaults left out:
+/// `MultiStepLR(milestones=[2, 4], gamma=0.5)`.
+impl fmt::Display for MultiStepLR {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Call::new(f, Self::NAME)?
+            .arg("milestones", &self.milestones)?
+            .arg_unless_default("gamma", &self.gamma, &default_gamma())?
+            .end()
+    }
 }
 
 impl Arguments for MultiStepLR {

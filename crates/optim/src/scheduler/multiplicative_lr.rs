@@ -6,12 +6,14 @@
 //!
 //! λ is written as in `LambdaLR` ([`LrLambda`]); the functions are not saved in a state.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::ScheduleError;
 use crate::param_groups::ParamGroups;
 
-use super::arguments::PerGroup;
+use super::arguments::{Call, PerGroup};
 use super::checks::Checking;
 use super::config::Arguments;
 use super::lambda_lr::per_group_lambdas;
@@ -37,6 +39,16 @@ pub(crate) struct Multiplicative {
 impl MultiplicativeLR {
     /// The PyTorch class name.
     pub const NAME: &'static str = "MultiplicativeLR";
+}
+
+/// The arguments as Python writes the call, those left at PyTorch's defaults left out:
+/// `MultiplicativeLR(lr_lambda=constant(factor=0.95))`.
+impl fmt::Display for MultiplicativeLR {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Call::new(f, Self::NAME)?
+            .arg("lr_lambda", &self.lr_lambda)?
+            .end()
+    }
 }
 
 impl Arguments for MultiplicativeLR {

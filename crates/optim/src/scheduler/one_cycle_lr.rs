@@ -14,13 +14,15 @@
 
 use std::f64::consts::PI;
 
+use std::fmt;
+
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::ScheduleError;
 use crate::math::cos;
 use crate::param_groups::ParamGroups;
 
-use super::arguments::{choice, PerGroup};
+use super::arguments::{choice, write_choice, Call, PerGroup};
 use super::checks::Checking;
 use super::config::Arguments;
 use super::cyclic_lr::momentum_bounds;
@@ -91,7 +93,7 @@ fn default_final_div_factor() -> f64 {
 }
 
 /// `OneCycleLR(anneal_strategy=...)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AnnealStrategy {
     /// Cosine annealing.
@@ -100,16 +102,22 @@ pub enum AnnealStrategy {
     Linear,
 }
 
+/// The names a config gives `AnnealStrategy`'s values.
+const ANNEAL_STRATEGIES: [(&str, AnnealStrategy); 2] = [
+    ("cos", AnnealStrategy::Cos),
+    ("linear", AnnealStrategy::Linear),
+];
+
 impl<'de> Deserialize<'de> for AnnealStrategy {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        choice(
-            deserializer,
-            "anneal_strategy",
-            &[
-                ("cos", AnnealStrategy::Cos),
-                ("linear", AnnealStrategy::Linear),
-            ],
-        )
+        choice(deserializer, "anneal_strategy", &ANNEAL_STRATEGIES)
+    }
+}
+
+/// As a config writes it: `"cos"`.
+impl fmt::Debug for AnnealStrategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_choice(f, self, &ANNEAL_STRATEGIES)
     }
 }
 
@@ -144,6 +152,40 @@ pub(crate) struct Phase {
 impl OneCycleLR {
     /// The PyTorch class name.
     pub const NAME: &'static str = "OneCycleLR";
+}
+
+/// The arguments as Python writes the call, those left at PyTorch's defaults left out:
+/// `OneCycleLR(max_lr=0.1, total_steps=1175)`.
+impl fmt::Display for OneCycleLR {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut call = Call::new(f, Self::NAME)?.arg("max_lr", &self.max_lr)?;
+        for (key, value) in [
+            ("total_steps", self.total_steps),
+            ("epochs", self.epochs),
+            ("steps_per_epoch", self.steps_per_epoch),
+        ] {
+            if let Some(value) = value {
+                call = call.arg(key, &value)?;
+            }
+        }
+        call.arg_unless_default("pct_start", &self.pct_start, &default_pct_start())?
+            .arg_unless_default("anneal_strategy", &self.anneal_strategy, &default_anneal())?
+            .arg_unless_default("cycle_momentum", &self.cycle_momentum, &true)?
+            .arg_unless_default(
+                "base_momentum",
+                &self.base_momentum,
+                &default_base_momentum(),
+            )?
+            .arg_unless_default("max_momentum", &self.max_momentum, &default_max_momentum())?
+            .arg_unless_default("div_factor", &self.div_factor, &default_div_factor())?
+            .arg_unless_default(
+                "final_div_factor",
+                &self.final_div_factor,
+                &default_final_div_factor(),
+            )?
+            .arg_unless_default("three_phase", &self.three_phase, &false)?
+            .end()
+    }
 }
 
 impl Arguments for OneCycleLR {

@@ -7,12 +7,15 @@
 //! closed form:  B·(1 − min(t, T)/T)^power
 //! ```
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::ScheduleError;
 use crate::math::pow;
 use crate::param_groups::ParamGroups;
 
+use super::arguments::Call;
 use super::checks::Checking;
 use super::config::Arguments;
 use super::rule::{construct, each_base, At, Rule, Schedule, Values};
@@ -41,6 +44,17 @@ fn default_power() -> f64 {
 impl PolynomialLR {
     /// The PyTorch class name.
     pub const NAME: &'static str = "PolynomialLR";
+}
+
+/// The arguments as Python writes the call, those left at PyTorch's defaults left out:
+/// `PolynomialLR(total_iters=1175, power=2.0)`.
+impl fmt::Display for PolynomialLR {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Call::new(f, Self::NAME)?
+            .arg_unless_default("total_iters", &self.total_iters, &default_total_iters())?
+            .arg_unless_default("power", &self.power, &default_power())?
+            .end()
+    }
 }
 
 impl Arguments for PolynomialLR {

@@ -19,7 +19,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::error::ScheduleError;
 use crate::param_groups::ParamGroups;
 
-use super::arguments::{choice, PerGroup};
+use super::arguments::{choice, write_choice, Call, PerGroup};
 use super::checks::Checking;
 use super::config::Arguments;
 use super::{Node, Warning};
@@ -77,7 +77,7 @@ fn default_eps() -> f64 {
 }
 
 /// `ReduceLROnPlateau(mode=...)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PlateauMode {
     /// Lower is better (a loss).
@@ -87,7 +87,7 @@ pub enum PlateauMode {
 }
 
 /// `ReduceLROnPlateau(threshold_mode=...)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ThresholdMode {
     /// Improvement relative to the best value (best·(1 ± threshold)).
@@ -96,29 +96,64 @@ pub enum ThresholdMode {
     Abs,
 }
 
+/// The names a config gives `PlateauMode`'s values.
+const PLATEAU_MODES: [(&str, PlateauMode); 2] =
+    [("min", PlateauMode::Min), ("max", PlateauMode::Max)];
+
+/// The names a config gives `ThresholdMode`'s values.
+const THRESHOLD_MODES: [(&str, ThresholdMode); 2] =
+    [("rel", ThresholdMode::Rel), ("abs", ThresholdMode::Abs)];
+
 impl<'de> Deserialize<'de> for PlateauMode {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        choice(
-            deserializer,
-            "mode",
-            &[("min", PlateauMode::Min), ("max", PlateauMode::Max)],
-        )
+        choice(deserializer, "mode", &PLATEAU_MODES)
     }
 }
 
 impl<'de> Deserialize<'de> for ThresholdMode {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        choice(
-            deserializer,
-            "threshold_mode",
-            &[("rel", ThresholdMode::Rel), ("abs", ThresholdMode::Abs)],
-        )
+        choice(deserializer, "threshold_mode", &THRESHOLD_MODES)
+    }
+}
+
+/// As a config writes it: `"min"`.
+impl fmt::Debug for PlateauMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_choice(f, self, &PLATEAU_MODES)
+    }
+}
+
+/// As a config writes it: `"rel"`.
+impl fmt::Debug for ThresholdMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_choice(f, self, &THRESHOLD_MODES)
     }
 }
 
 impl ReduceLROnPlateau {
     /// The PyTorch class name.
     pub const NAME: &'static str = "ReduceLROnPlateau";
+}
+
+/// The arguments as Python writes the call, those left at PyTorch's defaults left out:
+/// `ReduceLROnPlateau(mode="max", factor=0.5, patience=1)`.
+impl fmt::Display for ReduceLROnPlateau {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Call::new(f, Self::NAME)?
+            .arg_unless_default("mode", &self.mode, &default_mode())?
+            .arg_unless_default("factor", &self.factor, &default_factor())?
+            .arg_unless_default("patience", &self.patience, &default_patience())?
+            .arg_unless_default("threshold", &self.threshold, &default_threshold())?
+            .arg_unless_default(
+                "threshold_mode",
+                &self.threshold_mode,
+                &default_threshold_mode(),
+            )?
+            .arg_unless_default("cooldown", &self.cooldown, &0)?
+            .arg_unless_default("min_lr", &self.min_lr, &default_min_lr())?
+            .arg_unless_default("eps", &self.eps, &default_eps())?
+            .end()
+    }
 }
 
 impl Arguments for ReduceLROnPlateau {

@@ -9,13 +9,16 @@
 //! Construction follows PyTorch: every child is built (each writing its t = 0 lr), then the lrs
 //! go back to `initial_lr`, every child's construction step is undone and the first one's rerun.
 
+use std::fmt;
+
 use serde::Deserialize;
 
 use crate::error::ScheduleError;
 use crate::param_groups::ParamGroups;
 
+use super::arguments::Call;
 use super::checks::Checking;
-use super::config::{Arguments, SchedulerConfig};
+use super::config::{Arguments, Calls, SchedulerConfig};
 use super::{Node, Warning, WarningKind};
 
 /// `SequentialLR`'s arguments.
@@ -77,6 +80,17 @@ pub(crate) fn check_children(
         )));
     }
     Ok(())
+}
+
+/// The arguments as Python writes the call, those left at PyTorch's defaults left out:
+/// `SequentialLR(schedulers=[LinearLR(start_factor=0.1, total_iters=235), CosineAnnealingLR(T_max=940)], milestones=[235])`.
+impl fmt::Display for SequentialLR {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Call::new(f, Self::NAME)?
+            .arg("schedulers", &Calls(&self.schedulers))?
+            .arg("milestones", &self.milestones)?
+            .end()
+    }
 }
 
 impl Arguments for SequentialLR {

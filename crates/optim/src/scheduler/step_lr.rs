@@ -5,12 +5,15 @@
 //! closed form:  B·γ^⌊t / step_size⌋
 //! ```
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::ScheduleError;
 use crate::math::pow;
 use crate::param_groups::ParamGroups;
 
+use super::arguments::Call;
 use super::checks::Checking;
 use super::config::Arguments;
 use super::rule::{construct, each_base, At, Rule, Schedule, Values};
@@ -34,6 +37,17 @@ fn default_gamma() -> f64 {
 impl StepLR {
     /// The PyTorch class name.
     pub const NAME: &'static str = "StepLR";
+}
+
+/// The arguments as Python writes the call, those left at PyTorch's defaults left out:
+/// `StepLR(step_size=4, gamma=0.96)`.
+impl fmt::Display for StepLR {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Call::new(f, Self::NAME)?
+            .arg("step_size", &self.step_size)?
+            .arg_unless_default("gamma", &self.gamma, &default_gamma())?
+            .end()
+    }
 }
 
 impl Arguments for StepLR {
