@@ -351,10 +351,13 @@ impl OptimizerTensors {
             .iter()
             .flat_map(|p| Mlp::PARAM_NAMES.iter().map(move |n| format!("{p}{n}")))
             .collect();
+        // The first such name in sorted order, so that the message does not depend on the
+        // file's (hashed) order.
         if let Some(name) = file
             .names()
             .into_iter()
-            .find(|n| n.starts_with("optimizer.") && !known.iter().any(|k| k == *n))
+            .filter(|n| n.starts_with("optimizer.") && !known.iter().any(|k| k == *n))
+            .min()
         {
             bail!(
                 "unexpected tensor `{name}`; the optimizer's tensors are {}",

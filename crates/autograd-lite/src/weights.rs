@@ -152,10 +152,12 @@ impl Mlp {
     /// checkpoint's optimizer state) are skipped.
     pub fn from_safetensors(bytes: &[u8]) -> Result<Mlp, WeightsError> {
         let file = SafeTensors::deserialize(bytes).map_err(WeightsError::Format)?;
+        // The first such name in sorted order: the message does not depend on hash order.
         if let Some(name) = file
             .names()
             .into_iter()
-            .find(|n| !Mlp::PARAM_NAMES.contains(n) && !n.starts_with("optimizer."))
+            .filter(|n| !Mlp::PARAM_NAMES.contains(n) && !n.starts_with("optimizer."))
+            .min()
         {
             return Err(WeightsError::UnexpectedTensor {
                 name: name.to_string(),
