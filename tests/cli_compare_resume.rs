@@ -12,7 +12,6 @@ mod sweeps_common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use sweeps_common::*;
 
@@ -31,16 +30,7 @@ fn interrupted_sweep(dir: &Path, signal: &str) -> PathBuf {
         .spawn()
         .unwrap();
     let checkpoint = out.join(RUNS[1]).join("checkpoint.safetensors");
-    let start = Instant::now();
-    while !checkpoint.exists() && start.elapsed() < Duration::from_secs(300) {
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let sent = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let output = child.wait_with_output().unwrap();
+    let output = signal_once_exists(child, &checkpoint, signal);
     let stderr = status(&output, 130);
     assert!(
         stderr.contains(&format!("trainer compare --resume {}", out.display())),
@@ -298,15 +288,7 @@ fn barely_started_sweep(dir: &Path) -> PathBuf {
         .unwrap();
     // The signal handler is in place once the first run's folder has its config.
     let started = out.join(RUNS[0]).join("config.toml");
-    let start = Instant::now();
-    while !started.exists() && start.elapsed() < Duration::from_secs(300) {
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    status(&child.wait_with_output().unwrap(), 130);
+    status(&signal_once_exists(child, &started, "-INT"), 130);
     out
 }
 
@@ -473,15 +455,7 @@ fn a_resume_stopped_by_sigterm_checkpoints_and_resumes_again_exactly() {
         .spawn()
         .unwrap();
     let checkpoint = out.join(RUNS[2]).join("checkpoint.safetensors");
-    let start = Instant::now();
-    while !checkpoint.exists() && start.elapsed() < Duration::from_secs(300) {
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = signal_once_exists(child, &checkpoint, "-TERM");
     let stderr = status(&output, 130);
     assert!(
         stderr.contains(&format!(

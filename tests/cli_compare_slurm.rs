@@ -10,7 +10,6 @@ mod sweeps_common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 use sweeps_common::*;
 
@@ -117,15 +116,7 @@ fn the_scripts_run_as_slurm_would_give_the_local_sweep_and_a_time_limit_requeues
     // checkpoints, the script requeues the task and ends with the trainer's 130.
     let child = task(&out, 0, &bin).spawn().unwrap();
     let checkpoint = out.join(RUNS[0]).join("checkpoint.safetensors");
-    let start = Instant::now();
-    while !checkpoint.exists() && start.elapsed() < Duration::from_secs(300) {
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    Command::new("kill")
-        .args(["-USR1", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = signal_once_exists(child, &checkpoint, "-USR1");
     assert_eq!(output.status.code(), Some(130), "{}", text(&output.stderr));
     assert_eq!(
         std::fs::read_to_string(bin.join("calls.log")).unwrap(),

@@ -3,7 +3,8 @@
 #![allow(dead_code)] // each test file uses its part
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
 
 pub fn trainer() -> Command {
     Command::new(env!("CARGO_BIN_EXE_trainer"))
@@ -157,4 +158,19 @@ pub fn same_results(a: &Path, b: &Path) {
         csv_without(&b.join("summary.csv"), &["seconds"]),
         "summary.csv"
     );
+}
+
+/// Waits (at most five minutes) until `path` exists, then sends `signal` (`-INT`, `-TERM`,
+/// `-USR1`) to `child` and returns how it ended.
+pub fn signal_once_exists(child: Child, path: &Path, signal: &str) -> Output {
+    let start = Instant::now();
+    while !path.exists() && start.elapsed() < Duration::from_secs(300) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let sent = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill {signal} failed");
+    child.wait_with_output().unwrap()
 }
