@@ -74,22 +74,29 @@ impl fmt::Display for OptimizerConfig {
                     .arg_unless_default("maximize", &c.maximize, &default.maximize)?
                     .end()
             }
-            OptimizerConfig::Adam(c) | OptimizerConfig::AdamW(c) => {
-                let default = match self {
-                    OptimizerConfig::AdamW(_) => AdamConfig::adamw_default(),
-                    _ => AdamConfig::default(),
-                };
-                Call::new(f, self.name())?
-                    .arg("lr", &c.lr)?
-                    .arg_unless_default("betas", &c.betas, &default.betas)?
-                    .arg_unless_default("eps", &c.eps, &default.eps)?
-                    .arg_unless_default("weight_decay", &c.weight_decay, &default.weight_decay)?
-                    .arg_unless_default("amsgrad", &c.amsgrad, &default.amsgrad)?
-                    .arg_unless_default("maximize", &c.maximize, &default.maximize)?
-                    .end()
+            OptimizerConfig::Adam(c) => write_adam(f, self.name(), c, &AdamConfig::default()),
+            OptimizerConfig::AdamW(c) => {
+                write_adam(f, self.name(), c, &AdamConfig::adamw_default())
             }
         }
     }
+}
+
+/// Adam's or AdamW's call, against that class's defaults.
+fn write_adam(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    c: &AdamConfig,
+    default: &AdamConfig,
+) -> fmt::Result {
+    Call::new(f, name)?
+        .arg("lr", &c.lr)?
+        .arg_unless_default("betas", &c.betas, &default.betas)?
+        .arg_unless_default("eps", &c.eps, &default.eps)?
+        .arg_unless_default("weight_decay", &c.weight_decay, &default.weight_decay)?
+        .arg_unless_default("amsgrad", &c.amsgrad, &default.amsgrad)?
+        .arg_unless_default("maximize", &c.maximize, &default.maximize)?
+        .end()
 }
 
 /// AdamW's keys: Adam's, with `weight_decay` defaulting to 1e-2 as in `torch.optim.AdamW`.
