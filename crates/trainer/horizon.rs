@@ -108,12 +108,9 @@ pub fn settle(config: &mut RunConfig, train_images: usize) -> anyhow::Result<Vec
         return Ok(Vec::new());
     }
     resolve_auto(&mut config.scheduler, length.steps, "scheduler")?;
-    let Some(table) = config.scheduler_class_table() else {
+    let Some(scheduler) = crate::training::scheduler_config(config)? else {
         return Ok(Vec::new());
     };
-    let scheduler: SchedulerConfig = Value::Table(table)
-        .try_into()
-        .map_err(|e: toml::de::Error| anyhow::anyhow!("in [scheduler]: {}", e.message().trim()))?;
     check(&scheduler, &length)
 }
 
